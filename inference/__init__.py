@@ -1,0 +1,36 @@
+"""unboil inference: label every line of scraped article text content or boilerplate.
+
+    >>> from inference import load_model
+    >>> model = load_model()                 # the bundled default model
+    >>> model.clean(text)                     # the article's lines
+    >>> model.classify(text)                  # every line with label and P(boilerplate)
+
+This package needs only numpy and scipy at prediction time; it never imports
+``training``.
+"""
+from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, LineResult, Model,
+                    default_model_path, load_model, split_lines)
+from .modelfile import ModelFileError
+
+__all__ = ["load_model", "Model", "LineResult", "ModelFileError", "CONTENT", "BOILERPLATE",
+           "DEFAULT_THRESHOLD", "default_model_path", "split_lines", "clean", "classify"]
+__version__ = "0.1.0"
+
+_default = None
+
+
+def _default_model() -> Model:
+    global _default
+    if _default is None:
+        _default = load_model()
+    return _default
+
+
+def clean(text, threshold: float | None = None, model: Model | None = None) -> str:
+    """The content lines of ``text`` (default model unless ``model`` is given)."""
+    return (model or _default_model()).clean(text, threshold)
+
+
+def classify(text_or_lines, threshold: float | None = None, model: Model | None = None):
+    """Every line of ``text_or_lines`` with its label and P(boilerplate)."""
+    return (model or _default_model()).classify(text_or_lines, threshold)

@@ -1,0 +1,273 @@
+"""Command line for cleaning text: argument parsing only; the work is in ``inference``.
+
+``unboil clean`` and ``python -m inference clean`` land here; ``main(argv)``
+returns the exit code, so tests call it in-process. Results go to stdout (or to
+``-o DIR``), logs and errors to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .model import DEFAULT_THRESHOLD, join_content, load_model, split_lines
+from .modelfile import ModelFileError
+from .textio import InputError, atomic_write_text, read_text_file, decode_text
+
+__all__ = ["main", "build_parser", "add_clean_parser", "add_info_parser", "EXIT_OK", "EXIT_INPUT",
+           "EXIT_USAGE", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_SOFTWARE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
+
+EXIT_OK = 0
+EXIT_INPUT = 1          # one or more inputs could not be read; the others were processed
+EXIT_USAGE = 2          # bad command line (argparse's own code)
+EXIT_MODEL = 3          # the model file could not be loaded
+EXIT_OUTPUT = 4         # an output could not be written (the run stops)
+EXIT_SOFTWARE = 70      # an internal error (a bug): please report it
+EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (e.g. `| head`), as for other Unix tools
+DOCS_PER_BATCH = 64     # documents scored in one vectorised call
+
+log = logging.getLogger("unboil")
+
+CLEAN_EPILOG = """\
+examples:
+  unboil clean article.txt                 print the article's content lines
+  unboil clean --format tsv article.txt    every line as label<TAB>P(boilerplate)<TAB>text
+  cat a.txt b.txt | unboil clean -         read stdin ('-' or no FILE)
+  unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
+  unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
+
+exit codes: 0 ok; 1 some inputs could not be read (the others were written);
+2 bad usage; 3 model file unusable; 4 an output could not be written;
+70 internal error (a bug; set UNBOIL_DEBUG=1 for the traceback); 130 interrupted; 141 stdout closed early (e.g. piped into head).
+"""
+
+
+def _threshold(value: str) -> float:
+    try:
+        t = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return t
+
+
+def add_clean_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "clean", help="keep the article lines of scraped text",
+        description="Label every line of scraped article text content or boilerplate and keep the content.",
+        epilog=CLEAN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="text files (UTF-8, UTF-16 with BOM, cp1252; .gz ok); none or '-' reads stdin")
+    p.add_argument("-o", "--output-dir", metavar="DIR",
+                   help="write DIR/<file name> for each input instead of printing (created if missing)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow -o to replace existing files, including an input itself")
+    p.add_argument("--format", choices=("text", "tsv", "jsonl"), default="text",
+                   help="text: the content lines; tsv: label<TAB>score<TAB>line for every line; "
+                        "jsonl: one JSON record per document (default: text)")
+    p.add_argument("--threshold", type=_threshold, default=None, metavar="T",
+                   help="a line is boilerplate when P(boilerplate) >= T; raise T to keep more, "
+                        f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
+    p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, errors only")
+    p.set_defaults(run=run_clean)
+    return p
+
+
+def add_info_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("info", help="show a model's card (data, parameters, metrics)",
+                       description="Print a model's card as JSON.")
+    p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
+    p.set_defaults(run=run_info)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unboil", description="Find the boilerplate in scraped article text, line by line.")
+    parser.add_argument("--version", action="version", version=f"unboil {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_clean_parser(sub)
+    add_info_parser(sub)
+    return parser
+
+
+def _load(path):
+    try:
+        return load_model(path)
+    except ModelFileError as exc:
+        log.error("%s", exc)
+        return None
+
+
+def run_info(args) -> int:
+    model = _load(args.model)
+    if model is None:
+        return EXIT_MODEL
+    print(json.dumps(model.card, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _inputs(files):
+    """(name, reader) pairs; '-' is stdin."""
+    for f in files or ["-"]:
+        if f == "-":
+            yield "-", lambda: decode_text(sys.stdin.buffer.read())
+        else:
+            yield f, (lambda f=f: read_text_file(f))
+
+
+def _render(fmt: str, name: str, results, text: str) -> str:
+    if fmt == "text":
+        return text + "\n" if text else ""
+    if fmt == "tsv":
+        return "".join(f"{r.label}\t{r.score:.4f}\t{r.text}\n" for r in results)
+    record = {"file": name, "text": text, "labels": [r.label for r in results],
+              "scores": [round(r.score, 4) for r in results]}
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _output_path(out_dir: Path, name: str, overwrite: bool, taken: set) -> Path:
+    target = out_dir / Path(name).name
+    if target in taken:
+        raise InputError(f"another input already writes {target}; rename one of them")
+    if target.exists():
+        same = os.path.exists(name) and os.path.samefile(target, name)
+        if same and not overwrite:
+            raise InputError(f"{target} is the input itself; choose another -o folder or pass --overwrite")
+        if not overwrite:
+            raise InputError(f"{target} exists; pass --overwrite to replace it")
+    taken.add(target)
+    return target
+
+
+def run_clean(args) -> int:
+    model = _load(args.model)
+    if model is None:
+        return EXIT_MODEL
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    files = args.files or ["-"]
+    if out_dir is not None:
+        if "-" in files:
+            log.error("-o needs named input files: stdin has no file name")
+            return EXIT_USAGE
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.error("%s: cannot create output folder: %s", out_dir, exc.strerror or exc)
+            return EXIT_OUTPUT
+    progress = None
+    if len(files) > 1 and not args.quiet and sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+            progress = tqdm(total=len(files), unit="doc", file=sys.stderr)
+        except ImportError:
+            progress = None
+    failed = 0
+    taken: set = set()
+    batch: list = []
+
+    emitted = 0
+
+    def flush():
+        nonlocal emitted
+        if not batch:
+            return
+        results = model.classify_many([lines for _, lines, _ in batch], args.threshold)
+        for (name, lines, target), res in zip(batch, results):
+            data = _render(args.format, name, res, join_content(res))
+            if target is None:
+                if args.format == "text" and emitted and data:
+                    sys.stdout.write("\n")     # a blank line between documents
+                sys.stdout.write(data)
+                emitted += bool(data)
+            else:
+                try:
+                    atomic_write_text(target, data)
+                except OSError as exc:
+                    raise _OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        if progress is not None:
+            progress.update(len(batch))
+        batch.clear()
+
+    try:
+        for name, read in _inputs(files):
+            try:
+                target = _output_path(out_dir, name, args.overwrite, taken) if out_dir else None
+                text = read()
+            except InputError as exc:
+                log.error("%s: %s", name, exc)
+                failed += 1
+                continue
+            batch.append((name, split_lines(text), target))
+            if len(batch) >= DOCS_PER_BATCH:
+                flush()
+        flush()
+        sys.stdout.flush()
+    except _OutputError as exc:
+        log.error("%s", exc)
+        return EXIT_OUTPUT
+    finally:
+        if progress is not None:
+            progress.close()
+    if failed:
+        log.error("%d of %d inputs could not be read", failed, len(files))
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+class _OutputError(Exception):
+    pass
+
+
+def setup_logging(quiet: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("unboil: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.ERROR if quiet else logging.INFO)
+
+
+def dispatch(parser: argparse.ArgumentParser, argv) -> int:
+    """Parse argv, run the chosen command, and turn the ways a run can end into exit codes."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # argparse exits on --help, --version and bad usage
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if getattr(args, "run", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    setup_logging(getattr(args, "quiet", False))
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # stdout's reader left (`| head`): stop quietly; point stdout at devnull so
+        # the interpreter's final flush does not fail again
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_BROKEN_PIPE
+    except MemoryError:
+        log.error("out of memory; try fewer or smaller inputs at a time")
+        return EXIT_SOFTWARE
+    except Exception as exc:   # a bug: one line for users, the traceback on request
+        if os.environ.get("UNBOIL_DEBUG"):
+            raise
+        log.error("internal error: %s: %s (set UNBOIL_DEBUG=1 for a traceback, and please report it)",
+                  type(exc).__name__, exc)
+        return EXIT_SOFTWARE
+
+
+def main(argv=None) -> int:
+    return dispatch(build_parser(), argv)

@@ -1,0 +1,401 @@
+"""Lines → features. Everything the model sees about a line is computed here.
+
+Two groups:
+
+* ``ngram_matrix(lines)`` — stage 1: hashed TF-IDF of the line's word 1–2-grams and
+  character 3–5-grams (sublinear tf, IDF weights learned in training, each block
+  L2-normalised). Character n-grams carry other languages and short button words.
+* ``shape_matrix(lines)`` and ``context_matrix(...)`` — stage 2: cheap line shape
+  (length, punctuation, digits, capitals) and where the line sits among its
+  neighbours' stage-1 scores (windows, rolling means, distance to prose).
+
+The n-gram hashing is vectorised over a whole batch of lines with numpy: the batch
+becomes one array of code points, n-gram hashes are rolling polynomial hashes over
+it, and no Python code runs per n-gram. No vocabulary is stored, so a model file is
+a few arrays and loads in milliseconds. The hash is our own and fixed (not a
+library's), so a model's features never change under an upgrade.
+"""
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+import numpy as np
+
+__all__ = [
+    "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
+    "MAX_FEATURE_CHARS", "encode_lines", "ngram_occurrences", "ngram_matrix", "ngram_scores", "count_matrices", "weigh_counts", "shape_matrix",
+    "SHAPE_NAMES", "context_matrix", "context_names", "doc_offsets",
+]
+
+# Bump when any function here changes what it computes: models record it and a
+# model built for another version is refused rather than silently misread.
+FEATURE_VERSION = 1
+N_WORD_FEATURES = 2 ** 18
+N_CHAR_FEATURES = 2 ** 18
+CHAR_NGRAMS = (3, 4, 5)
+# A line contributes at most this many characters to its n-grams: a 20 MB line
+# costs no more than a paragraph. Its full length still enters the shape features,
+# and nothing is ever dropped from the output.
+MAX_FEATURE_CHARS = 300
+# Windows (± lines) of the rolling means of stage-1 scores, and the neighbours
+# whose own scores and shapes stage 2 sees.
+CONTEXT_WINDOWS = (2, 5, 10, 25)
+NEIGHBOURS = (1, 2, 3)
+# A stage-1 logit below this counts as confident prose for "distance to prose".
+PROSE_LOGIT = -1.0
+MAX_DISTANCE = 50
+
+_P = np.uint64(0x100000001B3)            # odd, so invertible modulo 2**64
+_P_INV = np.uint64(pow(0x100000001B3, -1, 2 ** 64))
+_SEED_WORD1 = np.uint64(0x9E3779B97F4A7C15)
+_SEED_WORD2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_SEED_CHAR = {n: np.uint64(0x165667B19E3779F9 * (n + 1) % 2 ** 64) for n in CHAR_NGRAMS}
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_TERMINAL = set(".!?。！？…")
+_CLOSERS = set("\"'”’»)]")
+
+
+@functools.cache
+def _tables():
+    """Per-code-point lookup tables for the Basic Multilingual Plane.
+
+    Built once per process (~50 ms): lowercase (single code point only, so positions
+    in the lowered array still match the original), and the character classes
+    the shape features count.
+    """
+    n = 0x10000
+    lower = np.arange(n, dtype=np.uint32)
+    cls = np.zeros(n, dtype=np.uint8)    # 0 other, 1 lower, 2 upper, 3 digit, 4 other letter/number, 5 space, 6 punct
+    code = {"Ll": 1, "Lu": 2, "Lt": 2, "Nd": 3, "Lm": 4, "Lo": 4, "Nl": 4, "No": 4,
+            "Mn": 4, "Mc": 4, "Zs": 5, "Zl": 5, "Zp": 5, "Cc": 0,
+            "Pc": 6, "Pd": 6, "Ps": 6, "Pe": 6, "Pi": 6, "Pf": 6, "Po": 6}
+    category = unicodedata.category
+    for c in range(n):
+        ch = chr(c)
+        cls[c] = code.get(category(ch), 0)
+        lo = ch.lower()
+        if len(lo) == 1:
+            lower[c] = ord(lo)
+    for ch in "\t\n\r\x0b\x0c":
+        cls[ord(ch)] = 5
+    return lower, cls
+
+
+class Encoded:
+    """A batch of lines as one array of code points (lines joined by a separator).
+
+    ``cp`` original code points, ``fold`` lowercased with digits folded to ``0``
+    (so years and prices share n-grams), ``cls`` character classes, ``line`` the
+    line index of every position (separators included), ``starts``/``lens`` each
+    line's span, ``full_len`` each line's length before capping.
+    """
+
+    __slots__ = ("n", "cp", "fold", "cls", "line", "starts", "lens", "full_len")
+
+
+def encode_lines(lines) -> Encoded:
+    lower, classes = _tables()
+    capped = [l[:MAX_FEATURE_CHARS] for l in lines]
+    enc = Encoded()
+    enc.n = n = len(capped)
+    enc.full_len = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+    lens = np.minimum(enc.full_len, MAX_FEATURE_CHARS)
+    # Each line is padded with a space on both sides so that n-grams see where a
+    # line starts and ends; "\n" separates lines (a "\n" inside a line is harmless:
+    # positions come from lengths, not from searching separators).
+    text = "\n".join([" " + l + " " for l in capped])
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    enc.cp = cp
+    enc.lens = lens + 2
+    enc.starts = np.zeros(n, dtype=np.int64)
+    if n:
+        enc.starts[1:] = np.cumsum(enc.lens + 1)[:-1]
+    bmp = cp < 0x10000
+    idx = np.where(bmp, cp, 0)
+    fold = np.where(bmp, lower[idx], cp).astype(np.uint64)
+    cls = np.where(bmp, classes[idx], 4).astype(np.uint8)   # astral: emoji, rare CJK → letter-like
+    fold[cls == 3] = ord("0")
+    fold[cls == 5] = ord(" ")
+    enc.fold, enc.cls = fold, cls
+    line = np.repeat(np.arange(n, dtype=np.int64), enc.lens + 1)[: len(cp)]
+    enc.line = line
+    return enc
+
+
+def _separators(enc: Encoded) -> np.ndarray:
+    """Cumulative count of separators, to test whether a span crosses a line break."""
+    sep = np.zeros(len(enc.cp) + 1, dtype=np.int64)
+    sep[enc.starts[1:]] = 1       # the separator sits just before each later line's start
+    return np.cumsum(sep)
+
+
+@functools.cache
+def _powers() -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i modulo 2**64 for every position i a (capped, padded) line can have."""
+    size = MAX_FEATURE_CHARS + 3
+    out = []
+    for base in (_P, _P_INV):
+        pw = np.ones(size, dtype=np.uint64)
+        pw[1:] = np.cumprod(np.full(size - 1, base, dtype=np.uint64))
+        out.append(pw)
+    return out[0], out[1]
+
+
+def _bucket(h: np.ndarray, seed: np.uint64, n_features: int) -> np.ndarray:
+    """Multiplicative (Fibonacci) hashing: the top bits of (h ^ seed) * golden ratio."""
+    bits = np.uint64(64 - int(n_features).bit_length() + 1)
+    return (((h ^ seed) * _GOLDEN) >> bits).astype(np.int64)
+
+
+def ngram_occurrences(enc: Encoded):
+    """Every hashed n-gram occurrence as (line, column) pairs, per block.
+
+    Returns ``((word_rows, word_cols), (char_rows, char_cols))``; a line's count
+    of an n-gram is how often the pair occurs.
+    """
+    fold = enc.fold
+    csep = _separators(enc)
+    rows, cols = [], []
+    h = fold.copy()
+    for k in range(2, max(CHAR_NGRAMS) + 1):
+        h = h[:-1] * _P + fold[k - 1:]
+        if k in CHAR_NGRAMS:
+            ok = np.flatnonzero(csep[k:k + len(h)] == csep[:len(h)])
+            rows.append(enc.line[ok])
+            cols.append(_bucket(h[ok], _SEED_CHAR[k], N_CHAR_FEATURES))
+    chars = (_cat(rows), _cat(cols))
+
+    # Words: maximal runs of letters/digits/underscore, hashed with a prefix-sum
+    # polynomial hash so every token costs the same few array operations.
+    word = ((enc.cls >= 1) & (enc.cls <= 4)) | (enc.cp == ord("_"))
+    edge = np.diff(word.astype(np.int8), prepend=0, append=0)
+    s = np.flatnonzero(edge == 1)
+    e = np.flatnonzero(edge == -1)
+    # powers by position within the line keep the tables small (lines are capped)
+    ppow, pinv = _powers()
+    col = np.arange(len(fold)) - enc.starts[enc.line]
+    g = np.concatenate(([np.uint64(0)], np.cumsum(fold * ppow[col])))
+    th = (g[e] - g[s]) * pinv[col[s]]
+    tl = enc.line[s]
+    same = np.flatnonzero(tl[:-1] == tl[1:])
+    bh = th[same] * _P + th[same + 1]
+    words = (np.concatenate((tl, tl[same])),
+             np.concatenate((_bucket(th, _SEED_WORD1, N_WORD_FEATURES),
+                             _bucket(bh, _SEED_WORD2, N_WORD_FEATURES))))
+    return words, chars
+
+
+def _cat(parts):
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _row_norms(rows, cols, idf, n):
+    """L2 norm of each line's TF-IDF vector (raw tf), without building a matrix."""
+    return np.sqrt(np.bincount(rows, weights=idf[cols].astype(np.float64) ** 2, minlength=n))
+
+
+def count_matrices(enc: Encoded):
+    """Raw n-gram counts per line as sparse matrices: (word block, char block).
+
+    Training only: scipy is imported here so prediction needs numpy alone.
+    """
+    import scipy.sparse as sp
+    out = []
+    for (rows, cols), width in zip(ngram_occurrences(enc), (N_WORD_FEATURES, N_CHAR_FEATURES)):
+        m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(enc.n, width))
+        m.sum_duplicates()
+        out.append(m)
+    return out[0], out[1]
+
+
+def weigh_counts(counts, idf: np.ndarray):
+    """TF-IDF (raw tf) with each row divided by sqrt(sum of tf * idf**2).
+
+    That norm is the L2 norm of the row when no n-gram repeats within a line; it
+    is what ``ngram_scores`` computes per occurrence, without building a matrix.
+    """
+    x = counts.copy()
+    row = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    w = idf[x.indices].astype(np.float64)
+    norms = np.sqrt(np.bincount(row, weights=x.data * w * w, minlength=x.shape[0]))
+    x.data = (x.data * w / np.where(norms > 0, norms, 1.0)[row]).astype(np.float32)
+    return x
+
+
+def ngram_matrix(enc: Encoded, idf_word: np.ndarray, idf_char: np.ndarray):
+    """The stage-1 design matrix [word TF-IDF | char TF-IDF].
+
+    Training needs the matrix; prediction uses ``ngram_scores``, which computes
+    the same ``X @ coef`` without materialising X.
+    """
+    import scipy.sparse as sp
+    words, chars = count_matrices(enc)
+    return sp.hstack([weigh_counts(words, idf_word), weigh_counts(chars, idf_char)], format="csr")
+
+
+def ngram_scores(enc: Encoded, idf_word, idf_char, coef_word, coef_char) -> np.ndarray:
+    """``ngram_matrix(enc) @ [coef_word | coef_char]`` via gathers and bincounts."""
+    out = np.zeros(enc.n)
+    for (rows, cols), idf, coef in zip(ngram_occurrences(enc), (idf_word, idf_char),
+                                       (coef_word, coef_char)):
+        norms = _row_norms(rows, cols, idf, enc.n)
+        dot = np.bincount(rows, weights=(idf * coef)[cols].astype(np.float64), minlength=enc.n)
+        out += dot / np.where(norms > 0, norms, 1.0)
+    return out
+
+
+SHAPE_NAMES = (
+    "log_chars", "log_words", "ends_terminal", "starts_upper", "starts_digit",
+    "letter_share", "digit_share", "upper_share", "punct_share", "mean_word_len",
+    "has_pipe_or_bullet",
+)
+
+
+def shape_matrix(enc: Encoded) -> np.ndarray:
+    """Cheap per-line shape features (n_lines × len(SHAPE_NAMES)), vectorised."""
+    n = enc.n
+    out = np.zeros((n, len(SHAPE_NAMES)), dtype=np.float64)
+    if n == 0:
+        return out
+    line, cls, cp = enc.line, enc.cls, enc.cp
+    inside = np.ones(len(cp), dtype=bool)
+    inside[enc.starts[1:] - 1] = False
+
+    def count(mask):
+        return np.bincount(line[mask & inside], minlength=n).astype(np.float64)
+
+    letters = count((cls == 1) | (cls == 2) | (cls == 4))
+    upper = count(cls == 2)
+    digits = count(cls == 3)
+    punct = count(cls == 6)
+    spaces = count(cls == 5)
+    nonspace = np.maximum(enc.lens - spaces, 1)
+    word = (cls >= 1) & (cls <= 4)
+    prev = np.concatenate(([False], word[:-1]))
+    n_words = count(word & ~prev)
+    # first and last non-space character of each line
+    pos = np.arange(len(cp))
+    ns = (cls != 5) & inside
+    last = np.full(n, -1, dtype=np.int64)
+    first = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, line[ns], pos[ns])
+    first_pos = np.where(ns, pos, len(cp))
+    first_tmp = np.full(n, len(cp), dtype=np.int64)
+    np.minimum.at(first_tmp, line[ns], first_pos[ns])
+    has = last >= 0
+    first[has] = first_tmp[has]
+    last_ch = np.where(has, cp[np.maximum(last, 0)], 0)
+    # a closing quote or bracket after the full stop still ends a sentence
+    before_last = np.where(has & (last > 0), cp[np.maximum(last - 1, 0)], 0)
+    term = np.isin(last_ch, [ord(c) for c in _TERMINAL])
+    term |= np.isin(last_ch, [ord(c) for c in _CLOSERS]) & np.isin(before_last, [ord(c) for c in _TERMINAL])
+    first_cls = np.where(has, cls[np.maximum(first, 0)], 0)
+    pipes = count(np.isin(cp, [ord("|"), ord("•"), ord("·"), ord("»"), ord("›")]))
+
+    out[:, 0] = np.log1p(enc.full_len)
+    out[:, 1] = np.log1p(n_words)
+    out[:, 2] = term
+    out[:, 3] = first_cls == 2
+    out[:, 4] = first_cls == 3
+    out[:, 5] = letters / nonspace
+    out[:, 6] = digits / nonspace
+    out[:, 7] = upper / np.maximum(letters, 1)
+    out[:, 8] = punct / nonspace
+    out[:, 9] = np.log1p(letters / np.maximum(n_words, 1))
+    out[:, 10] = pipes > 0
+    return out
+
+
+def doc_offsets(lengths) -> np.ndarray:
+    """Offsets of each document in the concatenated line array (len(lengths) + 1)."""
+    return np.concatenate(([0], np.cumsum(np.asarray(lengths, dtype=np.int64))))
+
+
+def context_names() -> list[str]:
+    names = ["score"]
+    for k in NEIGHBOURS:
+        names += [f"score_prev{k}", f"score_next{k}"]
+    names += [f"mean_pm{w}" for w in CONTEXT_WINDOWS]
+    names += ["doc_mean", "doc_prose_share", "rel_pos", "log_pos", "log_pos_from_end",
+              "log_doc_lines", "prose_before", "prose_after", "log_dist_prose_prev",
+              "log_dist_prose_next", "is_first", "is_last"]
+    names += list(SHAPE_NAMES)
+    names += [f"{s}_prev1" for s in ("log_chars", "ends_terminal")]
+    names += [f"{s}_next1" for s in ("log_chars", "ends_terminal")]
+    return names
+
+
+def _window_mean(x, doc_of, offsets, w):
+    """Mean of x over [i-w, i+w] clipped to the line's document."""
+    n = len(x)
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    i = np.arange(n)
+    lo = np.maximum(i - w, offsets[doc_of])
+    hi = np.minimum(i + w + 1, offsets[doc_of + 1])
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Stage-2 features of every line from its document's stage-1 logits and shapes.
+
+    ``score`` holds stage-1 logits of P(boilerplate) for all lines of all documents,
+    concatenated; ``offsets`` marks where each document starts (see ``doc_offsets``).
+    """
+    n = len(score)
+    s = np.clip(score, -8.0, 8.0)
+    if n == 0:
+        return np.zeros((0, len(context_names())))
+    n_docs = len(offsets) - 1
+    sizes = np.diff(offsets)
+    doc_of = np.repeat(np.arange(n_docs), sizes)
+    i = np.arange(n)
+    start, end = offsets[doc_of], offsets[doc_of + 1]
+    cols = [s]
+    for k in NEIGHBOURS:
+        prev_ok = i - k >= start
+        next_ok = i + k < end
+        # outside the document counts as "boilerplate-like" (logit +2): pages start and end in chrome
+        cols.append(np.where(prev_ok, s[np.maximum(i - k, 0)], 2.0))
+        cols.append(np.where(next_ok, s[np.minimum(i + k, n - 1)], 2.0))
+    for w in CONTEXT_WINDOWS:
+        cols.append(_window_mean(s, doc_of, offsets, w))
+    doc_sum = np.add.reduceat(s, offsets[:-1][sizes > 0]) if n else np.zeros(0)
+    doc_mean = np.zeros(n_docs)
+    doc_mean[sizes > 0] = doc_sum / sizes[sizes > 0]
+    cols.append(doc_mean[doc_of])
+    prose = (s < 0).astype(np.float64)
+    prose_sum = np.zeros(n_docs)
+    prose_sum[sizes > 0] = np.add.reduceat(prose, offsets[:-1][sizes > 0])
+    cols.append((prose_sum / np.maximum(sizes, 1))[doc_of])
+    size = sizes[doc_of]
+    pos = i - start
+    cols.append(pos / np.maximum(size - 1, 1))
+    cols.append(np.log1p(pos))
+    cols.append(np.log1p(size - 1 - pos))
+    cols.append(np.log1p(size))
+    # share of the document's prose (weighted by length) before and after the line:
+    # lines after the article's end are comments, related links, footers
+    mass = (1.0 / (1.0 + np.exp(s))) * shape[:, 0]
+    cm = np.concatenate(([0.0], np.cumsum(mass)))
+    total = cm[end] - cm[start]
+    total = np.where(total > 0, total, 1.0)
+    cols.append((cm[i] - cm[start]) / total)
+    cols.append((cm[end] - cm[i + 1]) / total)
+    # distance (in lines) to the nearest confident prose line before and after
+    conf = s < PROSE_LOGIT
+    last = np.maximum.accumulate(np.where(conf, i, -1))
+    prev_d = np.where(last >= start, i - last, MAX_DISTANCE)
+    nxt_idx = np.minimum.accumulate(np.where(conf, i, n)[::-1])[::-1]
+    next_d = np.where(nxt_idx < end, nxt_idx - i, MAX_DISTANCE)
+    cols.append(np.log1p(np.minimum(prev_d, MAX_DISTANCE)))
+    cols.append(np.log1p(np.minimum(next_d, MAX_DISTANCE)))
+    cols.append((pos == 0).astype(np.float64))
+    cols.append((pos == size - 1).astype(np.float64))
+    out = np.column_stack(cols + [shape])
+    extra = []
+    for k, ok in ((-1, i - 1 >= start), (1, i + 1 < end)):
+        j = np.clip(i + k, 0, n - 1)
+        extra.append(np.where(ok, shape[j, 0], 0.0))
+        extra.append(np.where(ok, shape[j, 2], 0.0))
+    return np.column_stack([out] + extra)

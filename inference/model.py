@@ -1,0 +1,222 @@
+"""The model wrapper: load a model, score lines, classify and clean documents.
+
+One pipeline, batched over documents::
+
+    text → lines → (non-blank lines) → stage 1: hashed TF-IDF n-grams → logistic regression
+         → stage 2: the line's score, its neighbours' scores, window means, position,
+           shape → logistic regression → P(boilerplate) per line
+
+Every input line comes back with its label and score (like jusText, nothing is
+silently dropped); ``clean`` keeps the content lines.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import features as F
+from .modelfile import ModelFileError, read_model_file, write_model_file
+
+__all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "BATCH_LINES", "LineResult", "Model",
+           "load_model", "default_model_path", "split_lines", "join_content"]
+
+CONTENT = "content"
+BOILERPLATE = "boilerplate"
+# A line is boilerplate when P(boilerplate) >= threshold. Raise the threshold to
+# keep more lines (higher recall of the article, more leftovers); lower it to drop more.
+DEFAULT_THRESHOLD = 0.5
+# Lines featurised per vectorised call: bounds memory on huge inputs while
+# keeping per-call overhead small.
+BATCH_LINES = 20_000
+# Blank lines carry no text: they are reported as boilerplate with this score.
+BLANK_SCORE = 1.0
+STAGE1_ARRAYS = ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1")
+STAGE2_ARRAYS = ("ctx_mean", "ctx_scale", "coef2", "intercept2")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One input line with its label and P(boilerplate)."""
+
+    text: str
+    label: str
+    score: float
+
+    @property
+    def is_content(self) -> bool:
+        return self.label == CONTENT
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on \\n, \\r\\n or a lone \\r; a final line break does not start a new line."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    if text == "":
+        return []
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _as_lines(doc) -> list[str]:
+    if isinstance(doc, str):
+        return split_lines(doc)
+    lines = list(doc)
+    for i, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise TypeError(f"line {i} is {type(line).__name__}, expected str")
+    return lines
+
+
+def _is_blank(line: str) -> bool:
+    return not line or line.isspace()
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("inference") / "models" / "default.npz"))
+
+
+class Model:
+    """A trained unboil model. Build one with ``load_model`` or ``training.train``."""
+
+    def __init__(self, arrays: dict, header: dict):
+        self.arrays = arrays
+        self.header = header
+
+    # --- properties -----------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        return float(self.header.get("threshold", DEFAULT_THRESHOLD))
+
+    @property
+    def card(self) -> dict:
+        return self.header.get("card", {})
+
+    # --- scoring ----------------------------------------------------------------
+    def stage1_scores(self, lines: list[str]):
+        """Stage-1 logits and shape features of non-blank lines, in bounded batches."""
+        a = self.arrays
+        scores, shapes = [], []
+        for i in range(0, len(lines), BATCH_LINES):
+            enc = F.encode_lines(lines[i:i + BATCH_LINES])
+            scores.append(F.ngram_scores(enc, a["idf_word"], a["idf_char"],
+                                         a["coef_word"], a["coef_char"]) + float(a["intercept1"][0]))
+            shapes.append(F.shape_matrix(enc))
+        if not scores:
+            return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES)))
+        return np.concatenate(scores), np.concatenate(shapes)
+
+    def _score_nonblank(self, docs: list[list[str]]) -> list[np.ndarray]:
+        """P(boilerplate) for the given documents' lines (all non-blank), one call."""
+        lines = [l for d in docs for l in d]
+        s1, shape = self.stage1_scores(lines)
+        offsets = F.doc_offsets([len(d) for d in docs])
+        ctx = F.context_matrix(s1, shape, offsets)
+        a = self.arrays
+        z = (ctx - a["ctx_mean"]) / a["ctx_scale"]
+        p = _sigmoid(z @ a["coef2"] + float(a["intercept2"][0]))
+        return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
+
+    def predict_proba(self, docs) -> list[np.ndarray]:
+        """P(boilerplate) for every line of every document (a list of texts or of line lists).
+
+        All documents are scored in one vectorised pass (in batches of
+        ``BATCH_LINES`` lines), so a list of documents costs far less than a loop.
+        """
+        docs = [_as_lines(d) for d in docs]
+        keep = [[i for i, l in enumerate(d) if not _is_blank(l)] for d in docs]
+        scored = []
+        # group documents so one call sees about BATCH_LINES lines: context features need whole documents
+        group, size = [], 0
+        for d, k in zip(docs, keep):
+            group.append([d[i] for i in k])
+            size += len(k)
+            if size >= BATCH_LINES:
+                scored += self._score_nonblank(group)
+                group, size = [], 0
+        if group:
+            scored += self._score_nonblank(group)
+        out = []
+        for d, k, p in zip(docs, keep, scored):
+            full = np.full(len(d), BLANK_SCORE)
+            full[k] = p
+            out.append(full)
+        return out
+
+    def classify_many(self, docs, threshold: float | None = None) -> list[list[LineResult]]:
+        t = self._threshold(threshold)
+        docs = [_as_lines(d) for d in docs]
+        return [[LineResult(line, BOILERPLATE if s >= t else CONTENT, float(s))
+                 for line, s in zip(d, p)] for d, p in zip(docs, self.predict_proba(docs))]
+
+    def classify(self, text_or_lines, threshold: float | None = None) -> list[LineResult]:
+        """Every line of one document with its label and P(boilerplate)."""
+        return self.classify_many([text_or_lines], threshold)[0]
+
+    def clean_many(self, docs, threshold: float | None = None) -> list[str]:
+        return [join_content(r) for r in self.classify_many(docs, threshold)]
+
+    def clean(self, text_or_lines, threshold: float | None = None) -> str:
+        """The content lines of one document, with a blank line kept between paragraphs
+        where the input had one."""
+        return self.clean_many([text_or_lines], threshold)[0]
+
+    def _threshold(self, threshold):
+        t = self.threshold if threshold is None else float(threshold)
+        if not 0.0 <= t <= 1.0 or t != t:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+        return t
+
+    # --- persistence --------------------------------------------------------------
+    def save(self, path) -> None:
+        write_model_file(path, self.arrays, self.header)
+
+
+def join_content(results: list[LineResult]) -> str:
+    """The content lines, one per line, with one blank line where the input had a
+    blank line between two kept lines (paragraph breaks survive)."""
+    out, gap = [], False
+    for r in results:
+        if r.is_content:
+            if gap and out:
+                out.append("")
+            out.append(r.text)
+            gap = False
+        elif _is_blank(r.text):
+            gap = True
+    return "\n".join(out)
+
+
+def load_model(path=None) -> Model:
+    """Load a model file, or the bundled default model when ``path`` is None."""
+    if path is None:
+        path = default_model_path()
+        if not path.exists():
+            raise ModelFileError(f"the bundled default model is missing ({path}); reinstall unboil "
+                                 "or pass a model file with --model")
+    path = Path(path)
+    arrays, header = read_model_file(path)
+    missing = [k for k in STAGE1_ARRAYS + STAGE2_ARRAYS if k not in arrays]
+    if missing:
+        raise ModelFileError(f"{path}: model lacks arrays {', '.join(missing)}")
+    if header.get("feature_version") != F.FEATURE_VERSION:
+        raise ModelFileError(
+            f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
+            f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
+    expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
+              "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
+              "ctx_mean": len(F.context_names()), "coef2": len(F.context_names())}
+    for name, n in expect.items():
+        if arrays[name].shape != (n,):
+            raise ModelFileError(f"{path}: array {name!r} has shape {arrays[name].shape}, expected ({n},)")
+    return Model(arrays, header)

@@ -1,0 +1,116 @@
+"""Reading scraped text robustly and writing results atomically.
+
+Scraped files come in any encoding and sometimes are not text at all. Reading
+never fails with a traceback: it decodes what can be decoded (BOM, UTF-8, then
+cp1252, then Latin-1, which accepts any byte) and refuses binaries with a reason.
+Writing goes to a temporary file in the target folder, then a rename, so an
+interrupted run never leaves a half-written output.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gzip
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["InputError", "decode_text", "read_text_file", "atomic_open", "atomic_write_text"]
+
+# (magic bytes, name) of binary formats people point a text tool at by mistake
+_BINARY_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"), (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"), (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"BZh", "bzip2-compressed data"), (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"RIFF", "a RIFF (audio/video) file"),
+)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Share of control bytes (other than tab, line breaks, form feed, ESC) in the first
+# block above which a file is treated as binary rather than dirty text.
+MAX_CONTROL_SHARE = 0.10
+SNIFF_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class InputError(Exception):
+    """An input that cannot be read as text; the message is one line for stderr."""
+
+
+def decode_text(raw: bytes) -> str:
+    """Bytes → text: BOM, else UTF-8, else cp1252, else Latin-1. Refuses binaries."""
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(enc)
+            except UnicodeDecodeError:
+                return raw[len(bom):].decode(enc, errors="replace")
+    for magic, what in _BINARY_MAGIC:
+        if raw.startswith(magic):
+            raise InputError(f"looks like {what}, not text")
+    head = raw[:SNIFF_BYTES]
+    if head:
+        controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13, 27))
+        if controls / len(head) > MAX_CONTROL_SHARE:
+            raise InputError(f"looks binary ({controls / len(head):.0%} control bytes), not text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def read_text_file(path) -> str:
+    """Read a text file (gzip-compressed files are decompressed) with a one-line error."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        if raw.startswith(GZIP_MAGIC):
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError) as exc:
+                raise InputError(f"broken gzip data ({exc})") from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file") from None
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc)) from None
+    return decode_text(raw)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "w"):
+    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename,
+    on any error it is removed and ``path`` is untouched."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())    # mkstemp makes 0600; outputs get the usual mode
+        kw = {} if "b" in mode else {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
+        with os.fdopen(fd, mode, **kw) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write UTF-8 text to ``path`` via a temporary file and a rename."""
+    with atomic_open(path, "w") as fh:
+        fh.write(text)

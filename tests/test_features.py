@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+
+from inference import features as F
+
+
+@pytest.fixture(scope="module")
+def weights():
+    rng = np.random.default_rng(0)
+    return (rng.random(F.N_WORD_FEATURES).astype(np.float32) + 1,
+            rng.random(F.N_CHAR_FEATURES).astype(np.float32) + 1,
+            rng.standard_normal(F.N_WORD_FEATURES), rng.standard_normal(F.N_CHAR_FEATURES))
+
+
+LINES = ["Hello world 2024!", "Read more", "Ünïcödé İstanbul straße 東京タワー 🙂",
+         "a", "x" * 50, "Once", "Price: $10,000 a month."]
+
+
+def test_batch_equals_one_line_at_a_time(weights):
+    idf_w, idf_c, _, _ = weights
+    batch = F.ngram_matrix(F.encode_lines(LINES), idf_w, idf_c).toarray()
+    for i, line in enumerate(LINES):
+        one = F.ngram_matrix(F.encode_lines([line]), idf_w, idf_c).toarray()
+        np.testing.assert_allclose(one[0], batch[i], atol=1e-6)
+    shape = F.shape_matrix(F.encode_lines(LINES))
+    for i, line in enumerate(LINES):
+        np.testing.assert_allclose(F.shape_matrix(F.encode_lines([line]))[0], shape[i])
+
+
+def test_scores_without_a_matrix_equal_matrix_product(weights):
+    idf_w, idf_c, c_w, c_c = weights
+    enc = F.encode_lines(LINES)
+    x = F.ngram_matrix(enc, idf_w, idf_c)
+    np.testing.assert_allclose(F.ngram_scores(enc, idf_w, idf_c, c_w, c_c),
+                               x @ np.concatenate([c_w, c_c]), rtol=1e-5, atol=1e-5)
+
+
+def test_rows_are_unit_length_per_block(weights):
+    idf_w, idf_c, _, _ = weights
+    # (exactly unit length when no n-gram repeats within the line, see weigh_counts)
+    x = F.ngram_matrix(F.encode_lines(["a cat sat on my mat", "Read more"]), idf_w, idf_c)
+    words = x[:, :F.N_WORD_FEATURES].toarray()
+    np.testing.assert_allclose(np.linalg.norm(words, axis=1), 1.0, rtol=1e-5)
+
+
+def test_word_and_char_ngrams_are_present():
+    words, chars = F.count_matrices(F.encode_lines(["one two three"]))
+    assert words.sum() == 3 + 2          # three unigrams, two bigrams
+    # " one two three " is 15 characters: 13 trigrams, 12 four-grams, 11 five-grams
+    assert chars.sum() == 13 + 12 + 11
+
+
+def test_digits_are_folded_and_case_ignored():
+    a = F.count_matrices(F.encode_lines(["Posted 12 May 2019"]))
+    b = F.count_matrices(F.encode_lines(["posted 31 may 2024"]))
+    for x, y in zip(a, b):
+        assert (x != y).nnz == 0
+
+
+def test_ngrams_never_span_two_lines():
+    both = F.count_matrices(F.encode_lines(["abc", "def"]))[1]
+    alone = F.count_matrices(F.encode_lines(["abcdef"]))[1]
+    assert both[0].sum() + both[1].sum() < alone.sum() + 6
+    assert (both[0] != F.count_matrices(F.encode_lines(["abc"]))[1]).nnz == 0
+
+
+def test_long_lines_are_capped_for_features_but_length_counts():
+    long = "word " * 100_000
+    capped = long[:F.MAX_FEATURE_CHARS]
+    a = F.count_matrices(F.encode_lines([long]))
+    b = F.count_matrices(F.encode_lines([capped]))
+    assert all((x != y).nnz == 0 for x, y in zip(a, b))
+    assert F.shape_matrix(F.encode_lines([long]))[0, 0] > F.shape_matrix(F.encode_lines([capped]))[0, 0]
+
+
+def test_shape_features_read_punctuation_and_capitals():
+    names = list(F.SHAPE_NAMES)
+    s = F.shape_matrix(F.encode_lines(["This is a sentence.", "MENU", "He said “yes.”", "  "]))
+    assert s[0, names.index("ends_terminal")] == 1
+    assert s[1, names.index("ends_terminal")] == 0
+    assert s[2, names.index("ends_terminal")] == 1
+    assert s[1, names.index("upper_share")] == 1
+    assert s[0, names.index("starts_upper")] == 1
+    assert np.all(s[3, 1:] == 0)      # a blank line has a length and nothing else
+
+
+def test_context_stays_inside_each_document():
+    rng = np.random.default_rng(1)
+    score = rng.standard_normal(30)
+    shape = rng.random((30, len(F.SHAPE_NAMES)))
+    offsets = F.doc_offsets([10, 12, 8])
+    full = F.context_matrix(score, shape, offsets)
+    assert full.shape == (30, len(F.context_names()))
+    # the middle document alone gives the same features as inside the batch
+    alone = F.context_matrix(score[10:22], shape[10:22], F.doc_offsets([12]))
+    np.testing.assert_allclose(full[10:22], alone)
+
+
+def test_empty_batch():
+    enc = F.encode_lines([])
+    assert F.ngram_scores(enc, np.ones(F.N_WORD_FEATURES), np.ones(F.N_CHAR_FEATURES),
+                          np.ones(F.N_WORD_FEATURES), np.ones(F.N_CHAR_FEATURES)).shape == (0,)
+    assert F.shape_matrix(enc).shape == (0, len(F.SHAPE_NAMES))

@@ -1,0 +1,158 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from inference import BOILERPLATE, CONTENT, ModelFileError, load_model
+from inference.model import BATCH_LINES, split_lines
+
+from conftest import SEED_WITH_WIDGET, SEEDS
+
+TEXT = SEED_WITH_WIDGET.read_text(encoding="utf-8")
+OTHER = (SEEDS / "000_3b6ea9010d9179f4.txt").read_text(encoding="utf-8")
+
+
+def test_classify_returns_every_line_with_label_and_score(seed_model):
+    results = seed_model.classify(TEXT)
+    assert [r.text for r in results] == split_lines(TEXT)
+    assert all(r.label in (CONTENT, BOILERPLATE) for r in results)
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+    blank = [r for r in results if not r.text.strip()]
+    assert blank and all(r.label == BOILERPLATE and r.score == 1.0 for r in blank)
+
+
+def test_batch_equals_one_at_a_time(seed_model):
+    docs = [TEXT, OTHER, "", "Read more\n\nA lone line.", TEXT.splitlines()[:5]]
+    batch = seed_model.predict_proba(docs)
+    for doc, p in zip(docs, batch):
+        np.testing.assert_allclose(seed_model.predict_proba([doc])[0], p, rtol=1e-9, atol=1e-12)
+    many, one = seed_model.classify_many(docs)[1], seed_model.classify(OTHER)
+    # labels identical; scores equal up to float summation order (BLAS blocks by batch size)
+    assert [(r.text, r.label) for r in many] == [(r.text, r.label) for r in one]
+    np.testing.assert_allclose([r.score for r in many], [r.score for r in one], rtol=1e-9)
+
+
+def test_documents_larger_than_a_batch_are_scored_like_small_ones(seed_model, monkeypatch):
+    import inference.model as M
+    before = seed_model.predict_proba([TEXT, OTHER])
+    monkeypatch.setattr(M, "BATCH_LINES", 7)      # forces many stage-1 chunks and doc groups
+    after = seed_model.predict_proba([TEXT, OTHER])
+    for a, b in zip(before, after):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert BATCH_LINES > 7
+
+
+def test_clean_is_an_in_order_subsequence_keeping_paragraph_breaks(seed_model):
+    cleaned = seed_model.clean(TEXT)
+    out = cleaned.split("\n")
+    lines = split_lines(TEXT)
+    it = iter(lines)
+    assert all(any(o == l for l in it) for o in out)
+    assert "" in out          # the article's paragraphs stay apart
+    assert "Read more" not in out
+
+
+def test_threshold_is_monotone(seed_model):
+    kept = [sum(r.is_content for r in seed_model.classify(TEXT, threshold=t))
+            for t in (0.0, 0.05, 0.3, 0.5, 0.7, 0.95, 1.0)]
+    assert kept == sorted(kept)
+    assert kept[0] == 0
+    assert kept[-1] == sum(1 for l in split_lines(TEXT) if l.strip())
+
+
+def test_bad_threshold_and_bad_input_types(seed_model):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        seed_model.classify(TEXT, threshold=1.5)
+    with pytest.raises(TypeError):
+        seed_model.classify([b"bytes line"])
+
+
+def test_line_breaks_crlf_and_lone_cr(seed_model):
+    assert split_lines("a\r\nb\rc\nd\n") == ["a", "b", "c", "d"]
+    assert split_lines("") == []
+    assert len(seed_model.classify("one\r\ntwo\rthree")) == 3
+
+
+def test_save_load_round_trip(seed_model, tmp_path):
+    path = tmp_path / "m.npz"
+    seed_model.save(path)
+    back = load_model(path)
+    for a, b in zip(seed_model.predict_proba([TEXT, OTHER]), back.predict_proba([TEXT, OTHER])):
+        np.testing.assert_array_equal(a, b)
+    assert back.card == seed_model.card
+
+
+def _rewrite(src, dst, change):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, change(item.filename, zin.read(item.filename)))
+
+
+def test_corrupted_truncated_and_foreign_files_get_clear_errors(seed_model_path, tmp_path):
+    raw = seed_model_path.read_bytes()
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(raw[: len(raw) // 2])
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a model at all")
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, a=np.zeros(3))
+    for path, message in ((truncated, "truncated"), (garbage, "not an unboil model file"),
+                          (plain, "no header"), (tmp_path / "missing.npz", "no such model file"),
+                          (tmp_path, "is a folder")):
+        with pytest.raises(ModelFileError, match=message):
+            load_model(path)
+
+
+def test_tampered_array_fails_checksum(seed_model_path, tmp_path):
+    import io
+    def change(name, data):
+        if name == "coef2.npy":
+            arr = np.load(io.BytesIO(data))
+            arr = arr + 1.0
+            buf = io.BytesIO()
+            np.save(buf, arr)
+            return buf.getvalue()
+        return data
+    bad = tmp_path / "tampered.npz"
+    _rewrite(seed_model_path, bad, change)
+    with pytest.raises(ModelFileError, match="checksum mismatch in array 'coef2'"):
+        load_model(bad)
+
+
+def test_unknown_format_version_is_refused(seed_model_path, tmp_path):
+    def change(name, data):
+        if name == "__header__.npy":
+            import io
+            arr = np.load(io.BytesIO(data))
+            header = json.loads(arr.tobytes())
+            header["format_version"] = 99
+            buf = io.BytesIO()
+            np.save(buf, np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+            return buf.getvalue()
+        return data
+    bad = tmp_path / "future.npz"
+    _rewrite(seed_model_path, bad, change)
+    with pytest.raises(ModelFileError, match="format version 99"):
+        load_model(bad)
+
+
+def test_a_pickle_inside_a_model_file_is_never_unpickled(seed_model_path, tmp_path):
+    import io
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('code ran')",))
+
+    def change(name, data):
+        if name == "coef2.npy":
+            buf = io.BytesIO()
+            np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
+            return buf.getvalue()
+        return data
+    bad = tmp_path / "pickled.npz"
+    _rewrite(seed_model_path, bad, change)
+    with pytest.raises(ModelFileError, match="unreadable model file"):
+        load_model(bad)
+    assert pickle  # imported for the payload's protocol only

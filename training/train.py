@@ -1,0 +1,240 @@
+"""Fit an unboil model: ``train(documents, seed=...) -> inference.Model``.
+
+Two stages, both logistic regression (scikit-learn):
+
+1. n-grams: hashed TF-IDF of each line alone (``inference.features.ngram_matrix``).
+2. context: each line's stage-1 score beside its neighbours' scores, window
+   means, position and shape (``inference.features.context_matrix``). Stage 2 is
+   fitted on *out-of-fold* stage-1 scores (folds grouped by source), so it learns
+   how far to trust stage 1 on a site it has not seen — as on a user's data.
+
+Weights: each source counts about the same in total (capped per line, so a
+handful of hand-labelled lines is strong but cannot swamp the rest), and stage 1
+balances the classes. Identical lines are merged into one weighted row for stage
+1, which is exact for logistic regression and shrinks template-heavy data.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import time
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+
+from inference import features as F
+from inference.model import DEFAULT_THRESHOLD, Model
+
+from .labels import BOILERPLATE, Document
+
+__all__ = ["train", "C_NGRAM", "C_CONTEXT", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
+           "stage1_design", "source_weights", "data_summary"]
+
+log = logging.getLogger(__name__)
+
+C_NGRAM = 1.0          # inverse L2 strength, stage 1
+C_CONTEXT = 1.0        # inverse L2 strength, stage 2
+N_FOLDS = 4            # folds for the out-of-fold stage-1 scores stage 2 learns from
+MAX_SOURCE_WEIGHT = 20.0   # cap on one line's weight from source balancing
+MAX_ITER = 300
+
+
+class Stage1Design:
+    """Stage-1 inputs for a set of lines: unique rows, their TF-IDF matrix, shapes."""
+
+    def __init__(self, counts_word, counts_char, unique_of, shape):
+        self.counts_word = counts_word      # counts of the unique (text) rows
+        self.counts_char = counts_char
+        self.unique_of = unique_of          # line index -> unique row
+        self.shape = shape                  # per line
+
+
+def stage1_design(lines: list[str]) -> Stage1Design:
+    """Hash every distinct line once; shapes for every line."""
+    index: dict[str, int] = {}
+    unique_of = np.fromiter((index.setdefault(l, len(index)) for l in lines),
+                            dtype=np.int64, count=len(lines))
+    uniq = list(index)
+    words, chars, shapes = [], [], []
+    for i in range(0, len(uniq), 50_000):
+        enc = F.encode_lines(uniq[i:i + 50_000])
+        w, c = F.count_matrices(enc)
+        words.append(w)
+        chars.append(c)
+        shapes.append(F.shape_matrix(enc))
+    shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
+    return Stage1Design(sp.vstack(words, format="csr"), sp.vstack(chars, format="csr"),
+                        unique_of, shape_u[unique_of])
+
+
+def _idf(counts: sp.csr_matrix, row_weight: np.ndarray) -> np.ndarray:
+    """Smoothed IDF, ln((1 + n) / (1 + df)) + 1, with document frequency over lines."""
+    present = counts.copy()
+    present.data[:] = 1.0
+    df = np.asarray(present.T @ row_weight).ravel()
+    n = row_weight.sum()
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+def source_weights(sources: list[str], max_weight: float = MAX_SOURCE_WEIGHT) -> np.ndarray:
+    """Per-line weight giving each source about equal total weight, capped per line."""
+    counts = Counter(sources)
+    target = len(sources) / len(counts)
+    per_source = {s: min(target / n, max_weight) for s, n in counts.items()}
+    return np.array([per_source[s] for s in sources], dtype=np.float64)
+
+
+def _logreg(C, seed):
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression(C=C, max_iter=MAX_ITER, tol=1e-4, random_state=seed)
+
+
+def fit_stage1(design: Stage1Design, y: np.ndarray, weight: np.ndarray, lines_mask: np.ndarray,
+               C: float, seed: int):
+    """Fit stage 1 on the lines in ``lines_mask``; returns (idf_w, idf_c, coef, intercept)."""
+    u = design.unique_of[lines_mask]
+    n_u = design.counts_word.shape[0]
+    # merge identical lines: one row per (text, label) with the summed weight
+    w_b = np.bincount(u, weights=weight[lines_mask] * (y[lines_mask] == 1), minlength=n_u)
+    w_c = np.bincount(u, weights=weight[lines_mask] * (y[lines_mask] == 0), minlength=n_u)
+    rows = np.concatenate([np.flatnonzero(w_b), np.flatnonzero(w_c)])
+    yy = np.concatenate([np.ones(np.count_nonzero(w_b)), np.zeros(np.count_nonzero(w_c))])
+    ww = np.concatenate([w_b[w_b > 0], w_c[w_c > 0]])
+    # balance the classes (boilerplate lines outnumber content lines about 4:1)
+    for cls in (0, 1):
+        ww[yy == cls] *= 0.5 * ww.sum() / ww[yy == cls].sum()
+    present = np.zeros(n_u)
+    present[u] = 1.0
+    idf_w = _idf(design.counts_word, present)
+    idf_c = _idf(design.counts_char, present)
+    x = sp.hstack([F.weigh_counts(design.counts_word[rows], idf_w),
+                   F.weigh_counts(design.counts_char[rows], idf_c)], format="csr")
+    clf = _logreg(C, seed).fit(x, yy, sample_weight=ww / ww.mean())
+    pos = list(clf.classes_).index(1.0)
+    sign = 1.0 if pos == 1 else -1.0
+    return idf_w, idf_c, sign * clf.coef_[0], sign * clf.intercept_[0]
+
+
+def _stage1_logits(design: Stage1Design, params, mask=None) -> np.ndarray:
+    idf_w, idf_c, coef, b = params
+    n_w = F.N_WORD_FEATURES
+    u = design.unique_of if mask is None else design.unique_of[mask]
+    uniq, inv = np.unique(u, return_inverse=True)
+    s = (F.weigh_counts(design.counts_word[uniq], idf_w) @ coef[:n_w]
+         + F.weigh_counts(design.counts_char[uniq], idf_c) @ coef[n_w:] + b)
+    return s[inv]
+
+
+def _fold_groups(docs: list[Document], n_folds: int) -> np.ndarray:
+    sources = sorted({d.source for d in docs})
+    if len(sources) >= n_folds:
+        keys = [d.source for d in docs]
+    else:
+        keys = [d.doc_id for d in docs]
+    names = {k: i for i, k in enumerate(sorted(set(keys)))}
+    return np.array([names[k] for k in keys])
+
+
+def data_summary(docs: list[Document]) -> dict:
+    """Per source: documents, lines, content share and a hash of lines + labels."""
+    out = {}
+    for src in sorted({d.source for d in docs}):
+        ds = [d for d in docs if d.source == src]
+        h = hashlib.sha256()
+        for d in ds:
+            h.update(d.doc_id.encode() + b"\0")
+            for line, label in zip(d.lines, d.labels):
+                h.update(label.encode() + b"\t" + line.encode("utf-8", "surrogatepass") + b"\n")
+        n = sum(len(d.lines) for d in ds)
+        out[src] = {"documents": len(ds), "lines": n,
+                    "content_share": round(sum(l != BOILERPLATE for d in ds for l in d.labels) / max(n, 1), 4),
+                    "sha256": h.hexdigest()}
+    return out
+
+
+def _versions() -> dict:
+    import scipy
+    import sklearn
+    import inference
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__, "unboil": inference.__version__}
+
+
+def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
+          c_context: float = C_CONTEXT, n_folds: int = N_FOLDS,
+          max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD) -> Model:
+    """Train a two-stage model on labelled documents; reproducible for a given seed."""
+    from sklearn.model_selection import GroupKFold
+
+    docs = [d for d in docs if d.lines]
+    if not docs:
+        raise ValueError("no labelled lines to train on")
+    t0 = time.perf_counter()
+    lines = [l for d in docs for l in d.lines]
+    y = np.array([lab == BOILERPLATE for d in docs for lab in d.labels], dtype=np.float64)
+    if y.min() == y.max():
+        raise ValueError("training data has only one class; label some content and some boilerplate lines")
+    doc_len = np.array([len(d.lines) for d in docs])
+    line_doc = np.repeat(np.arange(len(docs)), doc_len)
+    weight = source_weights([d.source for d in docs for _ in d.lines], max_source_weight)
+    design = stage1_design(lines)
+    log.info("features: %d lines (%d distinct) in %.1fs", len(lines),
+             design.counts_word.shape[0], time.perf_counter() - t0)
+
+    # out-of-fold stage-1 scores for stage 2
+    groups = _fold_groups(docs, n_folds)
+    n_splits = min(n_folds, len(set(groups)))
+    oof = np.zeros(len(lines))
+    if n_splits >= 2:
+        cv = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        for k, (tr, te) in enumerate(cv.split(np.zeros(len(docs)), groups=groups)):
+            tr_mask = np.isin(line_doc, tr)
+            if np.unique(y[tr_mask]).size < 2:
+                raise ValueError("a cross-validation fold has only one class; add more labelled documents")
+            params = fit_stage1(design, y, weight, tr_mask, c_ngram, seed)
+            te_mask = np.isin(line_doc, te)
+            oof[te_mask] = _stage1_logits(design, params, te_mask)
+            log.info("stage 1 fold %d/%d done (%.1fs)", k + 1, n_splits, time.perf_counter() - t0)
+    all_mask = np.ones(len(lines), dtype=bool)
+    params = fit_stage1(design, y, weight, all_mask, c_ngram, seed)
+    if n_splits < 2:
+        oof = _stage1_logits(design, params)
+    log.info("stage 1 done (%.1fs)", time.perf_counter() - t0)
+
+    offsets = F.doc_offsets(doc_len)
+    ctx = F.context_matrix(oof, design.shape, offsets)
+    mean, scale = ctx.mean(axis=0), ctx.std(axis=0)
+    scale[scale == 0] = 1.0
+    clf2 = _logreg(c_context, seed).fit((ctx - mean) / scale, y, sample_weight=weight / weight.mean())
+    pos = list(clf2.classes_).index(1.0)
+    sign = 1.0 if pos == 1 else -1.0
+    idf_w, idf_c, coef1, b1 = params
+    n_w = F.N_WORD_FEATURES
+    arrays = {
+        "idf_word": idf_w, "idf_char": idf_c,
+        "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
+        "intercept1": np.array([b1]),
+        "ctx_mean": mean, "ctx_scale": scale,
+        "coef2": sign * clf2.coef_[0], "intercept2": np.array([sign * clf2.intercept_[0]]),
+    }
+    seconds = time.perf_counter() - t0
+    log.info("trained in %.1fs", seconds)
+    header = {
+        "feature_version": F.FEATURE_VERSION,
+        "threshold": threshold,
+        "context_names": F.context_names(),
+        "card": {
+            "data": data_summary(docs),
+            "parameters": {"seed": seed, "c_ngram": c_ngram, "c_context": c_context,
+                           "n_folds": n_folds, "max_source_weight": max_source_weight,
+                           "threshold": threshold, "char_ngrams": list(F.CHAR_NGRAMS),
+                           "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
+                           "n_char_features": F.N_CHAR_FEATURES,
+                           "max_feature_chars": F.MAX_FEATURE_CHARS},
+            "versions": _versions(),
+            "training_seconds": round(seconds, 1),
+        },
+    }
+    return Model(arrays, header)
