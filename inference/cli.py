@@ -114,11 +114,20 @@ def run_info(args) -> int:
     return EXIT_OK
 
 
+def _read_stdin() -> str:
+    if sys.stdin is None:      # started with stdin closed (`<&-`)
+        raise InputError("stdin is closed")
+    try:
+        return decode_text(sys.stdin.buffer.read())
+    except OSError as exc:
+        raise InputError(f"cannot read stdin: {exc.strerror or exc}") from None
+
+
 def _inputs(files):
     """(name, reader) pairs; '-' is stdin."""
     for f in files or ["-"]:
         if f == "-":
-            yield "-", lambda: decode_text(sys.stdin.buffer.read())
+            yield "-", _read_stdin
         else:
             yield f, (lambda f=f: read_text_file(f))
 
@@ -133,7 +142,17 @@ def _render(fmt: str, name: str, results, text: str) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _output_path(out_dir: Path, name: str, overwrite: bool, taken: set) -> Path:
+def _file_id(path):
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _output_path(out_dir: Path, name: str, overwrite: bool, taken: set, inputs: frozenset = frozenset()) -> Path:
+    """Where -o writes ``name``'s result. ``inputs`` holds the file ids of all this run's
+    inputs: --overwrite may replace an input with its own result, never another input."""
     target = out_dir / Path(name).name
     if target in taken:
         raise InputError(f"another input already writes {target}; rename one of them")
@@ -141,10 +160,66 @@ def _output_path(out_dir: Path, name: str, overwrite: bool, taken: set) -> Path:
         same = os.path.exists(name) and os.path.samefile(target, name)
         if same and not overwrite:
             raise InputError(f"{target} is the input itself; choose another -o folder or pass --overwrite")
+        if not same and _file_id(target) in inputs:
+            raise InputError(f"{target} is another input of this run; choose another -o folder")
         if not overwrite:
             raise InputError(f"{target} exists; pass --overwrite to replace it")
     taken.add(target)
     return target
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _write_stdout(text: str) -> None:
+    """Write all of ``text`` to stdout, or raise: BrokenPipeError when the reader left,
+    ``_OutputError`` for anything else (disk full, closed stdout, an encoding that
+    cannot show the text).
+
+    The bytes are written in a loop because ``BufferedWriter.write`` can report a short
+    write instead of an error when the pipe's reader leaves mid-write, and
+    ``TextIOWrapper.write`` ignores the count: the rest would vanish with exit 0.
+    """
+    out = sys.stdout
+    if out is None:
+        raise _OutputError("stdout is closed; use -o DIR to write files")
+    try:
+        buf = getattr(out, "buffer", None)
+        if buf is None or os.linesep != "\n":    # a text-only stream, or newline translation
+            out.write(text)
+            return
+        data = text.encode(out.encoding or "utf-8", out.errors or "strict")
+        out.flush()
+        view = memoryview(data)
+        while view:
+            n = buf.write(view)
+            if not n:
+                raise _OutputError("stdout: cannot write (it accepts no more data)")
+            view = view[n:]
+    except UnicodeEncodeError as exc:
+        raise _OutputError(f"stdout: its encoding ({exc.encoding}) cannot represent "
+                           f"{exc.object[exc.start:exc.end]!r}; set PYTHONIOENCODING=utf-8 or use -o DIR") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(f"stdout: cannot write: {exc.strerror or exc}") from None
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(f"stdout: cannot write: {exc.strerror or exc}") from None
 
 
 def run_clean(args) -> int:
@@ -157,11 +232,15 @@ def run_clean(args) -> int:
         if "-" in files:
             log.error("-o needs named input files: stdin has no file name")
             return EXIT_USAGE
+        if out_dir.exists() and not out_dir.is_dir():
+            log.error("%s: -o needs a folder, and this is a file", out_dir)
+            return EXIT_OUTPUT
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.error("%s: cannot create output folder: %s", out_dir, exc.strerror or exc)
             return EXIT_OUTPUT
+    inputs = frozenset(filter(None, map(_file_id, files))) if out_dir is not None else frozenset()
     progress = None
     if len(files) > 1 and not args.quiet and sys.stderr.isatty():
         try:
@@ -184,8 +263,8 @@ def run_clean(args) -> int:
             data = _render(args.format, name, res, join_content(res))
             if target is None:
                 if args.format == "text" and emitted and data:
-                    sys.stdout.write("\n")     # a blank line between documents
-                sys.stdout.write(data)
+                    data = "\n" + data     # a blank line between documents
+                _write_stdout(data)
                 emitted += bool(data)
             else:
                 try:
@@ -199,7 +278,7 @@ def run_clean(args) -> int:
     try:
         for name, read in _inputs(files):
             try:
-                target = _output_path(out_dir, name, args.overwrite, taken) if out_dir else None
+                target = _output_path(out_dir, name, args.overwrite, taken, inputs) if out_dir else None
                 text = read()
             except InputError as exc:
                 log.error("%s: %s", name, exc)
@@ -209,9 +288,11 @@ def run_clean(args) -> int:
             if len(batch) >= DOCS_PER_BATCH:
                 flush()
         flush()
-        sys.stdout.flush()
+        _flush_stdout()
     except _OutputError as exc:
         log.error("%s", exc)
+        if out_dir is None:
+            _silence_stdout()  # what is still buffered cannot be written either
         return EXIT_OUTPUT
     finally:
         if progress is not None:
@@ -252,11 +333,7 @@ def dispatch(parser: argparse.ArgumentParser, argv) -> int:
     except BrokenPipeError:
         # stdout's reader left (`| head`): stop quietly; point stdout at devnull so
         # the interpreter's final flush does not fail again
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _silence_stdout()
         return EXIT_BROKEN_PIPE
     except MemoryError:
         log.error("out of memory; try fewer or smaller inputs at a time")

@@ -123,8 +123,10 @@ class Model:
         offsets = F.doc_offsets([len(d) for d in docs])
         ctx = F.context_matrix(s1, shape, offsets)
         a = self.arrays
-        z = (ctx - a["ctx_mean"]) / a["ctx_scale"]
-        p = _sigmoid(z @ a["coef2"] + float(a["intercept2"][0]))
+        p = np.empty(len(ctx))
+        for i in range(0, len(ctx), BATCH_LINES):   # standardised in row blocks: no second n × k copy
+            z = (ctx[i:i + BATCH_LINES] - a["ctx_mean"]) / a["ctx_scale"]
+            p[i:i + BATCH_LINES] = _sigmoid(z @ a["coef2"] + float(a["intercept2"][0]))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
     def predict_proba(self, docs) -> list[np.ndarray]:
@@ -213,10 +215,21 @@ def load_model(path=None) -> Model:
         raise ModelFileError(
             f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
             f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
+    n_ctx = len(F.context_names())
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
-              "ctx_mean": len(F.context_names()), "coef2": len(F.context_names())}
+              "intercept1": 1, "ctx_mean": n_ctx, "ctx_scale": n_ctx, "coef2": n_ctx, "intercept2": 1}
     for name, n in expect.items():
-        if arrays[name].shape != (n,):
-            raise ModelFileError(f"{path}: array {name!r} has shape {arrays[name].shape}, expected ({n},)")
+        a = arrays[name]
+        if a.shape != (n,):
+            raise ModelFileError(f"{path}: array {name!r} has shape {a.shape}, expected ({n},)")
+        if a.dtype.kind != "f":
+            raise ModelFileError(f"{path}: array {name!r} holds {a.dtype}, expected floating point")
+        if not np.all(np.isfinite(a)):
+            raise ModelFileError(f"{path}: array {name!r} holds NaN or infinite values")
+    if np.any(arrays["ctx_scale"] <= 0):
+        raise ModelFileError(f"{path}: array 'ctx_scale' must be positive")
+    t = header.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
+        raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")
     return Model(arrays, header)

@@ -77,8 +77,8 @@ def read_model_file(path) -> tuple[dict[str, np.ndarray], dict]:
         raise ModelFileError(
             f"{path}: model format version {version!r}, this unboil reads version {FORMAT_VERSION}; "
             "retrain with `unboil train` or use the matching unboil release")
-    digests = header.get("digests") or {}
-    if set(digests) != set(arrays):
+    digests = header.get("digests")
+    if not isinstance(digests, dict) or set(digests) != set(arrays):
         raise ModelFileError(f"{path}: model arrays do not match its header (tampered or corrupted)")
     for name, a in arrays.items():
         if array_digest(a) != digests[name]:

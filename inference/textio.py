@@ -1,8 +1,9 @@
 """Reading scraped text robustly and writing results atomically.
 
 Scraped files come in any encoding and sometimes are not text at all. Reading
-never fails with a traceback: it decodes what can be decoded (BOM, UTF-8, then
-cp1252, then Latin-1, which accepts any byte) and refuses binaries with a reason.
+never fails with a traceback: it decodes what can be decoded (BOM, UTF-8 — also
+with a few broken bytes, which become U+FFFD — else cp1252 as browsers read it,
+which accepts any byte) and refuses binaries with a reason.
 Writing goes to a temporary file in the target folder, then a rename, so an
 interrupted run never leaves a half-written output.
 """
@@ -12,19 +13,21 @@ import codecs
 import contextlib
 import gzip
 import os
+import re
 import tempfile
 from pathlib import Path
 
 __all__ = ["InputError", "decode_text", "read_text_file", "atomic_open", "atomic_write_text"]
 
-# (magic bytes, name) of binary formats people point a text tool at by mistake
-_BINARY_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"), (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x7fELF", "an executable"), (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
-    (b"BZh", "bzip2-compressed data"), (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"RIFF", "a RIFF (audio/video) file"),
-)
+# (magic bytes, name) of binary formats people point a text tool at by mistake. The
+# magics made of letters are matched in full ("BZhang said", "RIFFS" are text).
+_BINARY_MAGIC = tuple((re.compile(magic, re.DOTALL), what) for magic, what in (
+    (rb"\x89PNG\r\n\x1a\n", "a PNG image"), (rb"\xff\xd8\xff", "a JPEG image"),
+    (rb"GIF8[79]a", "a GIF image"), (rb"%PDF-", "a PDF document"), (rb"PK\x03\x04", "a ZIP archive"),
+    (rb"\x7fELF", "an executable"), (rb"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (rb"BZh[1-9](1AY&SY|\x17rE8P\x90)", "bzip2-compressed data"), (rb"\xfd7zXZ\x00", "xz-compressed data"),
+    (rb"RIFF.{4}(WAVE|AVI |WEBP)", "a RIFF (audio/video) file"),
+))
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
          (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -39,8 +42,23 @@ class InputError(Exception):
     """An input that cannot be read as text; the message is one line for stderr."""
 
 
+def _c1_for_undefined(exc: UnicodeDecodeError):
+    # the five bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become the
+    # C1 controls of the same value, as in browsers' windows-1252 (WHATWG Encoding)
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("unboil.cp1252", _c1_for_undefined)
+
+
 def decode_text(raw: bytes) -> str:
-    """Bytes → text: BOM, else UTF-8, else cp1252, else Latin-1. Refuses binaries."""
+    """Bytes → text: BOM, else UTF-8, else cp1252. Refuses binaries.
+
+    Mostly-UTF-8 text with a few broken bytes stays UTF-8 (the broken bytes become
+    U+FFFD) rather than turning every accented letter into mojibake; text with more
+    broken bytes than well-formed multi-byte characters is cp1252 (a superset of
+    Latin-1's printable characters).
+    """
     for bom, enc in _BOMS:
         if raw.startswith(bom):
             try:
@@ -48,7 +66,7 @@ def decode_text(raw: bytes) -> str:
             except UnicodeDecodeError:
                 return raw[len(bom):].decode(enc, errors="replace")
     for magic, what in _BINARY_MAGIC:
-        if raw.startswith(magic):
+        if magic.match(raw):
             raise InputError(f"looks like {what}, not text")
     head = raw[:SNIFF_BYTES]
     if head:
@@ -59,10 +77,12 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+    text = raw.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - raw.count("\ufffd".encode())       # replacements made here
+    valid = len(text) - len(text.encode("ascii", "ignore")) - broken     # well-formed multi-byte characters
+    if valid > broken:
+        return text
+    return raw.decode("cp1252", errors="unboil.cp1252")
 
 
 def read_text_file(path) -> str:

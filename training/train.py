@@ -30,6 +30,7 @@ from inference.model import DEFAULT_THRESHOLD, Model
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "C_CONTEXT", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
+           "fit_stage1_oof", "fit_stage2",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
@@ -162,15 +163,15 @@ def _versions() -> dict:
             "scikit-learn": sklearn.__version__, "unboil": inference.__version__}
 
 
-def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
-          c_context: float = C_CONTEXT, n_folds: int = N_FOLDS,
-          max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD) -> Model:
-    """Train a two-stage model on labelled documents; reproducible for a given seed."""
+def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
+                   n_folds: int = N_FOLDS, max_source_weight: float = MAX_SOURCE_WEIGHT):
+    """Stage 1 on all documents, plus out-of-fold stage-1 logits for every line.
+
+    Returns ``(params, oof_logits, design, y, weight)``; folds are grouped by source
+    (by document when there are fewer sources than folds).
+    """
     from sklearn.model_selection import GroupKFold
 
-    docs = [d for d in docs if d.lines]
-    if not docs:
-        raise ValueError("no labelled lines to train on")
     t0 = time.perf_counter()
     lines = [l for d in docs for l in d.lines]
     y = np.array([lab == BOILERPLATE for d in docs for lab in d.labels], dtype=np.float64)
@@ -182,8 +183,6 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     design = stage1_design(lines)
     log.info("features: %d lines (%d distinct) in %.1fs", len(lines),
              design.counts_word.shape[0], time.perf_counter() - t0)
-
-    # out-of-fold stage-1 scores for stage 2
     groups = _fold_groups(docs, n_folds)
     n_splits = min(n_folds, len(set(groups)))
     oof = np.zeros(len(lines))
@@ -197,27 +196,42 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
             te_mask = np.isin(line_doc, te)
             oof[te_mask] = _stage1_logits(design, params, te_mask)
             log.info("stage 1 fold %d/%d done (%.1fs)", k + 1, n_splits, time.perf_counter() - t0)
-    all_mask = np.ones(len(lines), dtype=bool)
-    params = fit_stage1(design, y, weight, all_mask, c_ngram, seed)
+    params = fit_stage1(design, y, weight, np.ones(len(lines), dtype=bool), c_ngram, seed)
     if n_splits < 2:
         oof = _stage1_logits(design, params)
     log.info("stage 1 done (%.1fs)", time.perf_counter() - t0)
+    return params, oof, design, y, weight
 
-    offsets = F.doc_offsets(doc_len)
-    ctx = F.context_matrix(oof, design.shape, offsets)
+
+def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, c_context: float = C_CONTEXT,
+               seed: int = 0) -> dict:
+    """Logistic regression over standardised context features; returns the model arrays."""
     mean, scale = ctx.mean(axis=0), ctx.std(axis=0)
     scale[scale == 0] = 1.0
-    clf2 = _logreg(c_context, seed).fit((ctx - mean) / scale, y, sample_weight=weight / weight.mean())
-    pos = list(clf2.classes_).index(1.0)
-    sign = 1.0 if pos == 1 else -1.0
+    clf = _logreg(c_context, seed).fit((ctx - mean) / scale, y, sample_weight=weight / weight.mean())
+    sign = 1.0 if list(clf.classes_).index(1.0) == 1 else -1.0
+    return {"ctx_mean": mean, "ctx_scale": scale, "coef2": sign * clf.coef_[0],
+            "intercept2": np.array([sign * clf.intercept_[0]])}
+
+
+def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
+          c_context: float = C_CONTEXT, n_folds: int = N_FOLDS,
+          max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD) -> Model:
+    """Train a two-stage model on labelled documents; reproducible for a given seed."""
+    docs = [d for d in docs if d.lines]
+    if not docs:
+        raise ValueError("no labelled lines to train on")
+    t0 = time.perf_counter()
+    params, oof, design, y, weight = fit_stage1_oof(
+        docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight)
+    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]))
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        "ctx_mean": mean, "ctx_scale": scale,
-        "coef2": sign * clf2.coef_[0], "intercept2": np.array([sign * clf2.intercept_[0]]),
+        **fit_stage2(ctx, y, weight, c_context=c_context, seed=seed),
     }
     seconds = time.perf_counter() - t0
     log.info("trained in %.1fs", seconds)

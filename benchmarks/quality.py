@@ -1,0 +1,140 @@
+"""Quality benchmark: tool × source → shingle F1 / P / R on the shared datasets.
+
+unboil is scored leave-one-source-out (trained on the other sources plus the seed
+labels, never on the source it is scored on) and sees only the rendered text
+lines. The peers run in the same process on the same pages:
+
+* keep-all and the C4 line rule, on the same rendered lines;
+* jusText on the rendered lines wrapped in ``<p>`` (what it can do given text);
+* trafilatura (``include_comments=False``) and readability on the **raw HTML**.
+
+    pip install -e '.[bench]'
+    python benchmarks/quality.py --datasets ../shared/datasets          # all pages, ~15 min
+    python benchmarks/quality.py --limit 100 --peers trafilatura         # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from training.baselines import c4_keep  # noqa: E402
+from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
+from training.evaluate import cross_val_predict  # noqa: E402
+from training.labels import read_label_dir  # noqa: E402
+from training.metrics import shingle_scores  # noqa: E402
+from training.render import decode_html  # noqa: E402
+
+log = logging.getLogger("quality")
+PEERS = ("justext", "trafilatura", "readability")
+TARGET_SOURCES = ("l3s-gn1", "dragnet", "cleanportaleval", "readability")
+
+
+def raw_html(root: Path, doc_id: str) -> str:
+    source, page = doc_id.split("/", 1)
+    return decode_html(gzip.decompress((root / "html" / source / f"{page}.html.gz").read_bytes()))
+
+
+def run_justext(lines: list[str]) -> str:
+    import justext
+    page = "<html><body>" + "".join(f"<p>{html.escape(l)}</p>" for l in lines) + "</body></html>"
+    paragraphs = justext.justext(page, justext.get_stoplist("English"))
+    return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+
+def run_trafilatura(page: str) -> str:
+    import trafilatura
+    return trafilatura.extract(page, include_comments=False, include_tables=True) or ""
+
+
+def run_readability(page: str) -> str:
+    from lxml import html as lh
+    from readability import Document as Readable
+    summary = Readable(page).summary(html_partial=True)
+    return lh.fromstring(summary).text_content() if summary.strip() else ""
+
+
+def _safe(fn, arg) -> str:
+    try:
+        return fn(arg)
+    except Exception as exc:  # a peer failing on a page scores that page as empty output
+        log.debug("peer failed: %s", exc)
+        return ""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", help="shared datasets folder (default: $UNBOIL_DATASETS)")
+    ap.add_argument("--sources", default=",".join(SOURCES), help="comma-separated sources")
+    ap.add_argument("--limit", type=int, default=None, help="pages per source")
+    ap.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)} or 'none'")
+    ap.add_argument("--labels", default=str(ROOT / "data"), help="label files added to training")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", help="write the table as JSON too")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+    root = datasets_root(args.datasets)
+    sources = [s for s in args.sources.split(",") if s]
+    docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
+    labelled = read_label_dir(args.labels) if args.labels else []
+    everything = docs + labelled
+    t0 = time.perf_counter()
+    probs = cross_val_predict(everything, "loso", seed=args.seed)[: len(docs)]
+    log.info("unboil leave-one-source-out: %.0fs", time.perf_counter() - t0)
+
+    outputs: dict[str, list[str]] = {
+        "keep-all": ["\n".join(d.lines) for d in docs],
+        "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
+        "unboil (text)": ["\n".join(l for l, p in zip(d.lines, pr) if p < 0.5) for d, pr in zip(docs, probs)],
+    }
+    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    for peer in peers:
+        t0 = time.perf_counter()
+        if peer == "justext":
+            outputs["justext (text)"] = [_safe(run_justext, d.lines) for d in docs]
+        elif peer == "trafilatura":
+            outputs["trafilatura (HTML)"] = [_safe(run_trafilatura, raw_html(root, d.doc_id)) for d in docs]
+        elif peer == "readability":
+            outputs["readability (HTML)"] = [_safe(run_readability, raw_html(root, d.doc_id)) for d in docs]
+        else:
+            ap.error(f"unknown peer {peer!r}")
+        log.info("%s: %.0fs", peer, time.perf_counter() - t0)
+
+    table = {}
+    for tool, texts in outputs.items():
+        table[tool] = {}
+        for src in sources:
+            idx = [i for i, d in enumerate(docs) if d.source == src]
+            table[tool][src] = shingle_scores([(texts[i], docs[i].gold_text()) for i in idx])
+    print(format_table(table, sources, len(docs)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def format_table(table: dict, sources: list[str], n_docs: int) -> str:
+    targets = [s for s in TARGET_SOURCES if s in sources]
+    head = "| tool | " + " | ".join(sources) + (" | mean of 4 news/article sources |" if targets else " |")
+    lines = [f"shingle F1 (P / R), {n_docs} pages; unboil leave-one-source-out", "",
+             head, "|" + "---|" * (len(sources) + 1 + bool(targets))]
+    for tool, per in table.items():
+        cells = [f"{per[s]['f1']:.3f} ({per[s]['precision']:.2f} / {per[s]['recall']:.2f})" for s in sources]
+        if targets:
+            cells.append(f"{np.mean([per[s]['f1'] for s in targets]):.3f}")
+        lines.append(f"| {tool} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
