@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.baselines import c4_keep  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
-from training.evaluate import cross_val_predict  # noqa: E402
+from training.evaluate import cross_val_predict, load_predictions  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
 from training.render import decode_html  # noqa: E402
@@ -81,6 +81,8 @@ def main(argv=None) -> int:
     ap.add_argument("--labels", default=str(ROOT / "data"), help="label files added to training")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="write the table as JSON too")
+    ap.add_argument("--predictions", help="unboil's out-of-fold predictions from "
+                    "`unboil evaluate --predictions FILE` (same data and seed) instead of retraining")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
@@ -90,7 +92,14 @@ def main(argv=None) -> int:
     labelled = read_label_dir(args.labels) if args.labels else []
     everything = docs + labelled
     t0 = time.perf_counter()
-    probs = cross_val_predict(everything, "loso", seed=args.seed)[: len(docs)]
+    if args.predictions:
+        saved = load_predictions(args.predictions)
+        missing = [d.doc_id for d in docs if d.doc_id not in saved]
+        if missing:
+            ap.error(f"{args.predictions} lacks {len(missing)} pages (e.g. {missing[0]}): run evaluate on the same data")
+        probs = [saved[d.doc_id] for d in docs]
+    else:
+        probs = cross_val_predict(everything, "loso", seed=args.seed)[: len(docs)]
     log.info("unboil leave-one-source-out: %.0fs", time.perf_counter() - t0)
 
     outputs: dict[str, list[str]] = {

@@ -45,6 +45,8 @@ NEIGHBOURS = (1, 2, 3)
 # A stage-1 logit below this counts as confident prose for "distance to prose".
 PROSE_LOGIT = -1.0
 MAX_DISTANCE = 50
+# Half-width (lines) of the window that locates the article's densest prose.
+CORE_WINDOW = 5
 
 _P = np.uint64(0x100000001B3)            # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2 ** 64))
@@ -319,7 +321,8 @@ def context_names() -> list[str]:
     names += [f"mean_pm{w}" for w in CONTEXT_WINDOWS]
     names += ["doc_mean", "doc_prose_share", "rel_pos", "log_pos", "log_pos_from_end",
               "log_doc_lines", "prose_before", "prose_after", "log_dist_prose_prev",
-              "log_dist_prose_next", "is_first", "is_last"]
+              "log_dist_prose_next", "is_first", "is_last",
+              "log_gap_to_core", "log_dist_to_core", "after_core"]
     names += list(SHAPE_NAMES)
     names += [f"{s}_prev1" for s in ("log_chars", "ends_terminal")]
     names += [f"{s}_next1" for s in ("log_chars", "ends_terminal")]
@@ -400,6 +403,22 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) ->
     put(np.log1p(np.minimum(next_d, MAX_DISTANCE)))
     put((pos == 0).astype(np.float64))
     put((pos == size - 1).astype(np.float64))
+    # the article's core: where prose is densest (largest window mean of prose mass).
+    # Comments and related stories read like prose but sit past a run of non-prose
+    # lines (headers, forms, "Reply") away from the core.
+    dense = _window_mean(mass, doc_of, offsets, CORE_WINDOW)
+    nonempty = sizes > 0
+    peak = np.zeros(n_docs)
+    peak[nonempty] = np.maximum.reduceat(dense, offsets[:-1][nonempty])
+    at_peak = np.flatnonzero(dense >= peak[doc_of])
+    docs_hit, first = np.unique(doc_of[at_peak], return_index=True)
+    core = np.zeros(n_docs, dtype=np.int64)
+    core[docs_hit] = at_peak[first]
+    core_i = core[doc_of]
+    nonprose = np.concatenate(([0], np.cumsum(s >= 0)))
+    put(np.log1p(np.abs(nonprose[i + 1] - nonprose[core_i + 1])))
+    put(np.log1p(np.abs(i - core_i)))
+    put((i > core_i).astype(np.float64))
     for c in range(shape.shape[1]):
         put(shape[:, c])
     for k, ok in ((-1, i - 1 >= start), (1, i + 1 < end)):

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import features as F
 from .modelfile import ModelFileError, read_model_file, write_model_file
+from .trees import TREE_ARRAYS, check_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "BATCH_LINES", "LineResult", "Model",
            "load_model", "default_model_path", "split_lines", "join_content"]
@@ -35,7 +36,7 @@ BATCH_LINES = 20_000
 # Blank lines carry no text: they are reported as boilerplate with this score.
 BLANK_SCORE = 1.0
 STAGE1_ARRAYS = ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1")
-STAGE2_ARRAYS = ("ctx_mean", "ctx_scale", "coef2", "intercept2")
+STAGE2_ARRAYS = TREE_ARRAYS
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -122,11 +123,7 @@ class Model:
         s1, shape = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
         ctx = F.context_matrix(s1, shape, offsets)
-        a = self.arrays
-        p = np.empty(len(ctx))
-        for i in range(0, len(ctx), BATCH_LINES):   # standardised in row blocks: no second n × k copy
-            z = (ctx[i:i + BATCH_LINES] - a["ctx_mean"]) / a["ctx_scale"]
-            p[i:i + BATCH_LINES] = _sigmoid(z @ a["coef2"] + float(a["intercept2"][0]))
+        p = _sigmoid(tree_scores(ctx, self.arrays))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
     def predict_proba(self, docs) -> list[np.ndarray]:
@@ -218,7 +215,7 @@ def load_model(path=None) -> Model:
     n_ctx = len(F.context_names())
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
-              "intercept1": 1, "ctx_mean": n_ctx, "ctx_scale": n_ctx, "coef2": n_ctx, "intercept2": 1}
+              "intercept1": 1}
     for name, n in expect.items():
         a = arrays[name]
         if a.shape != (n,):
@@ -227,8 +224,9 @@ def load_model(path=None) -> Model:
             raise ModelFileError(f"{path}: array {name!r} holds {a.dtype}, expected floating point")
         if not np.all(np.isfinite(a)):
             raise ModelFileError(f"{path}: array {name!r} holds NaN or infinite values")
-    if np.any(arrays["ctx_scale"] <= 0):
-        raise ModelFileError(f"{path}: array 'ctx_scale' must be positive")
+    problem = check_trees(arrays, n_ctx)
+    if problem:
+        raise ModelFileError(f"{path}: {problem}")
     t = header.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
         raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")

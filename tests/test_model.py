@@ -107,7 +107,7 @@ def test_corrupted_truncated_and_foreign_files_get_clear_errors(seed_model_path,
 def test_tampered_array_fails_checksum(seed_model_path, tmp_path):
     import io
     def change(name, data):
-        if name == "coef2.npy":
+        if name == "tree_value.npy":
             arr = np.load(io.BytesIO(data))
             arr = arr + 1.0
             buf = io.BytesIO()
@@ -116,7 +116,7 @@ def test_tampered_array_fails_checksum(seed_model_path, tmp_path):
         return data
     bad = tmp_path / "tampered.npz"
     _rewrite(seed_model_path, bad, change)
-    with pytest.raises(ModelFileError, match="checksum mismatch in array 'coef2'"):
+    with pytest.raises(ModelFileError, match="checksum mismatch in array 'tree_value'"):
         load_model(bad)
 
 
@@ -146,7 +146,7 @@ def test_a_pickle_inside_a_model_file_is_never_unpickled(seed_model_path, tmp_pa
             return (exec, ("raise SystemExit('code ran')",))
 
     def change(name, data):
-        if name == "coef2.npy":
+        if name == "tree_value.npy":
             buf = io.BytesIO()
             np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
             return buf.getvalue()

@@ -482,9 +482,12 @@ def _variant(src: Path, dst: Path, arrays=None, header=None) -> Path:
 
 def test_arrays_of_the_wrong_shape_or_missing(seed_model_path, tmp_path):
     cases = {
-        "short": (lambda a: a.__setitem__("coef2", a["coef2"][:5]), "array 'coef2' has shape"),
+        "short": (lambda a: a.__setitem__("tree_left", a["tree_left"][:5]), "array 'tree_left' has shape"),
         "2d": (lambda a: a.__setitem__("coef_word", a["coef_word"][:, None]), "array 'coef_word' has shape"),
-        "ctx-mean": (lambda a: a.__setitem__("ctx_mean", a["ctx_mean"][:3]), "array 'ctx_mean' has shape"),
+        "tree-out-of-range": (lambda a: a.__setitem__("tree_right", a["tree_right"] + 10**6),
+                              "points outside the tree nodes"),
+        "unknown-feature": (lambda a: a.__setitem__("tree_feature", a["tree_feature"] + 1000),
+                            "names a feature the model does not compute"),
         "missing": (lambda a: a.pop("idf_char"), "model lacks arrays idf_char"),
     }
     for name, (change, message) in cases.items():
@@ -498,11 +501,12 @@ def test_arrays_of_the_wrong_shape_or_missing(seed_model_path, tmp_path):
 # Model files with valid checksums whose contents still cannot be used: load_model
 # must refuse them rather than fail later (exit 70) or return NaN scores.
 UNCHECKED = {
-    "ctx-scale-short": lambda a: a.__setitem__("ctx_scale", a["ctx_scale"][:3]),
+    "threshold-short": lambda a: a.__setitem__("tree_threshold", a["tree_threshold"][:3]),
     "intercept-empty": lambda a: a.__setitem__("intercept1", np.zeros(0)),
     "idf-strings": lambda a: a.__setitem__("idf_word", np.array(["x"] * len(a["idf_word"]))),
-    "coef-nan": lambda a: a.__setitem__("coef2", np.full_like(a["coef2"], np.nan)),
-    "scale-zero": lambda a: a.__setitem__("ctx_scale", np.zeros_like(a["ctx_scale"])),
+    "coef-nan": lambda a: a.__setitem__("coef_char", np.full_like(a["coef_char"], np.nan)),
+    "leaf-inf": lambda a: a.__setitem__("tree_value", np.full_like(a["tree_value"], np.inf)),
+    "depth-float": lambda a: a.__setitem__("tree_depth", np.array([3.0])),
 }
 
 

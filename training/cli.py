@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--threshold", type=icli._threshold, default=None, metavar="T",
                    help="P(boilerplate) at or above which a line is dropped (default: 0.5)")
     e.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    e.add_argument("--predictions", metavar="FILE",
+                   help="also save every line's out-of-fold P(boilerplate) (.npz; benchmarks/quality.py reads it)")
     e.set_defaults(run=run_evaluate)
     return parser
 
@@ -83,7 +86,8 @@ def load_documents(args) -> list:
     for path in args.labels:
         docs += read_label_dir(path)
     wanted = args.sources.strip().lower()
-    if wanted != "none" and (args.datasets or not args.labels or wanted != "all"):
+    use_shared = args.datasets or os.environ.get("UNBOIL_DATASETS") or not args.labels or wanted != "all"
+    if wanted != "none" and use_shared:
         from training.datasets import SOURCES, datasets_root, load_sources
         sources = list(SOURCES) if wanted == "all" else [s.strip() for s in wanted.split(",") if s.strip()]
         unknown = [s for s in sources if s not in SOURCES]
@@ -92,7 +96,7 @@ def load_documents(args) -> list:
         root = datasets_root(args.datasets)
         cache = False if args.cache_dir == "none" else args.cache_dir
         docs += load_sources(root, sources, limit=args.limit, cache_dir=cache, n_jobs=args.jobs)
-    elif wanted == "all" and not args.datasets and args.labels:
+    elif wanted == "all" and args.labels:
         log.info("training on label files only (pass --datasets to add the shared benchmarks)")
     if not docs:
         raise ValueError("nothing to train on: pass --labels PATH and/or --datasets DIR")
@@ -120,7 +124,11 @@ def run_evaluate(args) -> int:
     from training.evaluate import evaluate, format_report
     docs = load_documents(args)
     report = evaluate(docs, args.scheme, threshold=args.threshold, seed=args.seed)
+    probs = report.pop("probabilities")
     print(format_report(report))
+    if args.predictions:
+        from training.evaluate import save_predictions
+        save_predictions(args.predictions, docs, probs)
     if args.json:
         from inference.textio import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -21,7 +21,8 @@ from .labels import BOILERPLATE, CONTENT, Document
 from .metrics import shingle_scores
 from .train import train
 
-__all__ = ["cross_val_predict", "score_documents", "evaluate", "format_report", "SCHEMES"]
+__all__ = ["cross_val_predict", "score_documents", "evaluate", "format_report", "SCHEMES",
+           "save_predictions", "load_predictions"]
 
 log = logging.getLogger(__name__)
 SCHEMES = ("loso", "doc")
@@ -96,7 +97,7 @@ def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | N
         "keep-all": [keep_all(d.lines) for d in docs],
         "c4-rule": [c4_keep(d.lines) for d in docs],
     }
-    report = {"scheme": scheme, "threshold": t, "seed": seed, "sources": {}}
+    report = {"scheme": scheme, "threshold": t, "seed": seed, "sources": {}, "probabilities": probs}
     for src in sorted({d.source for d in docs}):
         idx = [i for i, d in enumerate(docs) if d.source == src]
         report["sources"][src] = {name: score_documents([docs[i] for i in idx], [keep[i] for i in idx])
@@ -125,3 +126,18 @@ def format_report(report: dict) -> str:
     rows.append(f"{'mean of sources':<22} " + " ".join(f"{np.mean(means[s]):>12.3f} {'':>6} {'':>6}"
                                                       for s in systems))
     return "\n".join(rows)
+
+
+def save_predictions(path, docs: list[Document], probs: list[np.ndarray]) -> None:
+    """Out-of-fold P(boilerplate) per line, keyed by document id (plain arrays, no pickle)."""
+    from inference.textio import atomic_open
+    with atomic_open(path, "wb") as fh:
+        np.savez_compressed(fh, doc_ids=np.array([d.doc_id for d in docs]),
+                            offsets=np.concatenate(([0], np.cumsum([len(p) for p in probs]))),
+                            probs=np.concatenate(probs) if probs else np.zeros(0))
+
+
+def load_predictions(path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        off, probs = z["offsets"], z["probs"]
+        return {str(d): probs[off[k]:off[k + 1]] for k, d in enumerate(z["doc_ids"])}
