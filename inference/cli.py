@@ -16,7 +16,8 @@ from pathlib import Path
 from . import __version__
 from .model import DEFAULT_THRESHOLD, join_content, load_model, split_lines
 from .modelfile import ModelFileError
-from .textio import InputError, atomic_write_text, read_text_file, decode_text
+from . import batch as B
+from .textio import InputError, decode_text
 
 __all__ = ["main", "build_parser", "add_clean_parser", "add_info_parser", "EXIT_OK", "EXIT_INPUT",
            "EXIT_USAGE", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_SOFTWARE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
@@ -40,6 +41,12 @@ examples:
   cat a.txt b.txt | unboil clean -         read stdin ('-' or no FILE)
   unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
   unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
+  unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
+  unboil clean --input-format jsonl --text-field text corpus.jsonl.gz > clean.jsonl
+
+Inputs may be gzip- or zstd-compressed (detected by content; zstd needs the
+zstandard package). A JSONL record that cannot be read is reported and passed
+through unchanged.
 
 exit codes: 0 ok; 1 some inputs could not be read (the others were written);
 2 bad usage; 3 model file unusable; 4 an output could not be written;
@@ -68,9 +75,21 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
                    help="write DIR/<file name> for each input instead of printing (created if missing)")
     p.add_argument("--overwrite", action="store_true",
                    help="allow -o to replace existing files, including an input itself")
-    p.add_argument("--format", choices=("text", "tsv", "jsonl"), default="text",
+    p.add_argument("--format", choices=("text", "tsv", "jsonl"), default=None,
                    help="text: the content lines; tsv: label<TAB>score<TAB>line for every line; "
-                        "jsonl: one JSON record per document (default: text)")
+                        "jsonl: one JSON record per document (default: text, or jsonl for JSONL input)")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="FILE may be a folder: clean every file below it that matches --glob "
+                        "(with -o, the folder structure is kept)")
+    p.add_argument("--glob", default="*", metavar="PATTERN",
+                   help="file-name pattern for -r, e.g. '*.txt' (default: every file)")
+    p.add_argument("--input-format", choices=("text", "jsonl"), default="text",
+                   help="text: each file is one document; jsonl: one document per JSON record, "
+                        "streamed, every other field passed through unchanged (default: text)")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="the JSONL field holding the text, replaced by the cleaned text (default: text)")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="worker processes; output order is kept (default: 1)")
     p.add_argument("--threshold", type=_threshold, default=None, metavar="T",
                    help="a line is boilerplate when P(boilerplate) >= T; raise T to keep more, "
                         f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
@@ -123,25 +142,6 @@ def _read_stdin() -> str:
         raise InputError(f"cannot read stdin: {exc.strerror or exc}") from None
 
 
-def _inputs(files):
-    """(name, reader) pairs; '-' is stdin."""
-    for f in files or ["-"]:
-        if f == "-":
-            yield "-", _read_stdin
-        else:
-            yield f, (lambda f=f: read_text_file(f))
-
-
-def _render(fmt: str, name: str, results, text: str) -> str:
-    if fmt == "text":
-        return text + "\n" if text else ""
-    if fmt == "tsv":
-        return "".join(f"{r.label}\t{r.score:.4f}\t{r.text}\n" for r in results)
-    record = {"file": name, "text": text, "labels": [r.label for r in results],
-              "scores": [round(r.score, 4) for r in results]}
-    return json.dumps(record, ensure_ascii=False) + "\n"
-
-
 def _file_id(path):
     try:
         st = os.stat(path)
@@ -150,10 +150,12 @@ def _file_id(path):
     return st.st_dev, st.st_ino
 
 
-def _output_path(out_dir: Path, name: str, overwrite: bool, taken: set, inputs: frozenset = frozenset()) -> Path:
-    """Where -o writes ``name``'s result. ``inputs`` holds the file ids of all this run's
+def _output_path(out_dir: Path, name: str, rel: str, overwrite: bool, taken: set,
+                 inputs: frozenset = frozenset()) -> Path:
+    """Where -o writes ``name``'s result: ``out_dir/rel`` (the file name, or the path
+    below a folder given with -r). ``inputs`` holds the file ids of all this run's
     inputs: --overwrite may replace an input with its own result, never another input."""
-    target = out_dir / Path(name).name
+    target = out_dir / rel
     if target in taken:
         raise InputError(f"another input already writes {target}; rename one of them")
     if target.exists():
@@ -223,6 +225,14 @@ def _flush_stdout() -> None:
 
 
 def run_clean(args) -> int:
+    jsonl_in = args.input_format == "jsonl"
+    fmt = args.format or ("jsonl" if jsonl_in else "text")
+    if jsonl_in and fmt != "jsonl":
+        log.error("--input-format jsonl writes JSONL records: --format %s does not apply", fmt)
+        return EXIT_USAGE
+    if args.jobs < 1:
+        log.error("-j needs a number of processes >= 1")
+        return EXIT_USAGE
     model = _load(args.model)
     if model is None:
         return EXIT_MODEL
@@ -240,67 +250,116 @@ def run_clean(args) -> int:
         except OSError as exc:
             log.error("%s: cannot create output folder: %s", out_dir, exc.strerror or exc)
             return EXIT_OUTPUT
-    inputs = frozenset(filter(None, map(_file_id, files))) if out_dir is not None else frozenset()
+    paths = list(B.expand_paths(files, args.glob)) if args.recursive else [(f, Path(f).name) for f in files]
+    inputs = frozenset(filter(None, (_file_id(p) for p, _ in paths))) if out_dir is not None else frozenset()
+    taken: set = set()
+    counts = {"failed": 0, "docs": 0}
+
+    def items():
+        for path, rel in paths:
+            try:
+                target = _output_path(out_dir, path, rel, args.overwrite, taken, inputs) if out_dir else None
+            except InputError as exc:
+                yield B.Item(path, error=str(exc))
+                continue
+            if not jsonl_in:
+                item = _read_stdin_item() if path == "-" else B.read_text_item(path, path)
+                item.target = target
+                yield item
+                continue
+            try:
+                stream = _stdin_binary() if path == "-" else B.open_binary(path)
+            except InputError as exc:
+                yield B.Item(path, error=str(exc))
+                continue
+            except OSError as exc:
+                yield B.Item(path, error=_os_reason(exc))
+                continue
+            try:
+                for item in B.iter_jsonl(stream, path, args.text_field):
+                    item.target = target
+                    yield item
+            except (OSError, EOFError) as exc:   # e.g. truncated gzip mid-stream
+                yield B.Item(path, error=_os_reason(exc))
+            finally:
+                if path != "-":
+                    stream.close()
+
     progress = None
-    if len(files) > 1 and not args.quiet and sys.stderr.isatty():
+    if (len(paths) > 1 or jsonl_in) and not args.quiet and sys.stderr.isatty():
         try:
             from tqdm import tqdm
-            progress = tqdm(total=len(files), unit="doc", file=sys.stderr)
+            progress = tqdm(unit="doc", file=sys.stderr)
         except ImportError:
             progress = None
-    failed = 0
-    taken: set = set()
-    batch: list = []
-
+    sink = B.OutputSink(_write_stdout)
     emitted = 0
-
-    def flush():
-        nonlocal emitted
-        if not batch:
-            return
-        results = model.classify_many([lines for _, lines, _ in batch], args.threshold)
-        for (name, lines, target), res in zip(batch, results):
-            data = _render(args.format, name, res, join_content(res))
-            if target is None:
-                if args.format == "text" and emitted and data:
-                    data = "\n" + data     # a blank line between documents
-                _write_stdout(data)
-                emitted += bool(data)
-            else:
-                try:
-                    atomic_write_text(target, data)
-                except OSError as exc:
-                    raise _OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
-        if progress is not None:
-            progress.update(len(batch))
-        batch.clear()
-
     try:
-        for name, read in _inputs(files):
-            try:
-                target = _output_path(out_dir, name, args.overwrite, taken, inputs) if out_dir else None
-                text = read()
-            except InputError as exc:
-                log.error("%s: %s", name, exc)
-                failed += 1
-                continue
-            batch.append((name, split_lines(text), target))
-            if len(batch) >= DOCS_PER_BATCH:
-                flush()
-        flush()
+        results = B.clean_items(B.batched(items()), model=model, model_path=args.model, fmt=fmt,
+                                threshold=args.threshold, text_field=args.text_field, n_jobs=args.jobs)
+        for batch, outputs in results:
+            for item, data in zip(batch, outputs):
+                if item.error:
+                    log.error("%s: %s", item.name, item.error)
+                    counts["failed"] += 1
+                    if not data:
+                        continue
+                counts["docs"] += 1
+                if item.target is None and fmt == "text" and emitted and data:
+                    data = "\n" + data          # a blank line between documents
+                _sink_call(sink.write, item.target, data)
+                emitted += bool(data)
+            if progress is not None:
+                progress.update(len(batch))
+        _sink_call(sink.commit)
         _flush_stdout()
     except _OutputError as exc:
+        sink.abort(exc)
         log.error("%s", exc)
         if out_dir is None:
             _silence_stdout()  # what is still buffered cannot be written either
         return EXIT_OUTPUT
+    except BaseException as exc:
+        sink.abort(exc)
+        raise
     finally:
         if progress is not None:
             progress.close()
-    if failed:
-        log.error("%d of %d inputs could not be read", failed, len(files))
+    if counts["failed"]:
+        what = "records or inputs" if jsonl_in else "inputs"
+        log.error("%d %s could not be read", counts["failed"], what) if jsonl_in else \
+            log.error("%d of %d inputs could not be read", counts["failed"], len(paths))
         return EXIT_INPUT
     return EXIT_OK
+
+
+def _sink_call(fn, *args):
+    """Run a sink write/commit; a file system error becomes an ``_OutputError`` naming the file
+    (a broken stdout pipe stays a BrokenPipeError: that ends the run quietly)."""
+    try:
+        fn(*args)
+    except (BrokenPipeError, _OutputError):
+        raise
+    except OSError as exc:
+        where = exc.filename or (args[0] if args else "output")
+        raise _OutputError(f"{where}: cannot write: {exc.strerror or exc}") from None
+
+
+def _os_reason(exc) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _stdin_binary():
+    if sys.stdin is None:
+        raise InputError("stdin is closed")
+    return sys.stdin.buffer
+
+
+def _read_stdin_item() -> "B.Item":
+    try:
+        return B.Item("-", lines=split_lines(_read_stdin()))
+    except InputError as exc:
+        return B.Item("-", error=str(exc))
 
 
 class _OutputError(Exception):
