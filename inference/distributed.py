@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import threading
 from pathlib import Path
@@ -122,7 +123,7 @@ def clear_model_cache() -> None:
 def _check_threshold(threshold) -> None:
     if threshold is None:
         return
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
         raise TypeError(f"threshold must be a number between 0 and 1, got {threshold!r}")
     if not 0.0 <= float(threshold) <= 1.0:     # also refuses NaN
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")

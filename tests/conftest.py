@@ -42,3 +42,21 @@ def seed_model_path(seed_model, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "seed.npz"
     seed_model.save(path)
     return path
+
+
+HELD_OUT_SOURCE = "l3s-gn1"
+HELD_OUT_TRAIN_PAGES = 80   # pages per training source: a small model, quick to train
+
+
+@pytest.fixture(scope="session")
+def held_out_model():
+    """Trained on shared pages of every source but l3s-gn1, plus seed 000's labels only:
+    never saw l3s-gn1 nor seed 001, so both can test it (one training for both tests)."""
+    from training.datasets import SOURCES, load_source
+    from training.labels import read_label_file
+    from training.train import train
+    root = shared_datasets()
+    docs = [d for s in SOURCES if s != HELD_OUT_SOURCE
+            for d in load_source(root, s, limit=HELD_OUT_TRAIN_PAGES, n_jobs=2)]
+    docs.append(read_label_file(LABELS / "000_3b6ea9010d9179f4.tsv"))
+    return train(docs, seed=0)

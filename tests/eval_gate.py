@@ -11,14 +11,12 @@ improves the scores, raise the floors in the same commit.
 """
 from pathlib import Path
 
-import numpy as np
-import pytest
 
 from inference import load_model
 from training.evaluate import score_documents
 from training.labels import read_label_dir
 
-from conftest import LABELS, needs_shared, shared_datasets
+from conftest import HELD_OUT_SOURCE, needs_shared, shared_datasets
 
 GATE = Path(__file__).parent / "fixtures" / "gate"
 
@@ -27,7 +25,6 @@ FLOOR_GATE_SHINGLE_F1 = 0.88     # measured 0.904
 FLOOR_GATE_CONTENT_LINE_F1 = 0.80     # measured 0.831
 FLOOR_GATE_BOILERPLATE_LINE_F1 = 0.91     # measured 0.941
 FLOOR_HELD_OUT_L3S_F1 = 0.91     # measured 0.938
-HELD_OUT_TRAIN_PAGES = 60   # pages per training source: a small, quick model
 HELD_OUT_TEST_PAGES = 100
 
 
@@ -47,16 +44,10 @@ def test_gate_fixtures_floor():
 
 
 @needs_shared
-def test_held_out_source_floor():
-    """Trained without l3s-gn1 (small, quick), scored on unseen l3s-gn1 pages."""
-    from training.datasets import SOURCES, load_source
-    from training.train import train
-    root = shared_datasets()
-    train_docs = [d for s in SOURCES if s != "l3s-gn1"
-                  for d in load_source(root, s, limit=HELD_OUT_TRAIN_PAGES, n_jobs=2)]
-    train_docs += read_label_dir(LABELS)
-    test_docs = load_source(root, "l3s-gn1", limit=HELD_OUT_TEST_PAGES, n_jobs=2)
-    s = _scores(train(train_docs, seed=0), test_docs)
+def test_held_out_source_floor(held_out_model):
+    """A small model trained without l3s-gn1, scored on unseen l3s-gn1 pages."""
+    from training.datasets import load_source
+    test_docs = load_source(shared_datasets(), HELD_OUT_SOURCE, limit=HELD_OUT_TEST_PAGES, n_jobs=2)
+    s = _scores(held_out_model, test_docs)
     print("held-out l3s-gn1:", s["shingle"])
     assert s["shingle"]["f1"] >= FLOOR_HELD_OUT_L3S_F1
-    assert np.isfinite(s["shingle"]["precision"])
