@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = [
     "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
-    "MAX_FEATURE_CHARS", "encode_lines", "ngram_occurrences", "ngram_matrix", "ngram_scores", "count_matrices", "weigh_counts", "shape_matrix",
+    "MAX_FEATURE_CHARS", "encode_lines", "ngram_pieces", "ngram_occurrences", "ngram_matrix", "ngram_scores", "count_matrices", "weigh_counts", "shape_matrix",
     "SHAPE_NAMES", "context_matrix", "context_names", "doc_offsets",
 ]
 
@@ -150,23 +150,18 @@ def _bucket(h: np.ndarray, seed: np.uint64, n_features: int) -> np.ndarray:
     return (((h ^ seed) * _GOLDEN) >> bits).astype(np.int64)
 
 
-def ngram_occurrences(enc: Encoded):
-    """Every hashed n-gram occurrence as (line, column) pairs, per block.
-
-    Returns ``((word_rows, word_cols), (char_rows, char_cols))``; a line's count
-    of an n-gram is how often the pair occurs.
-    """
+def ngram_pieces(enc: Encoded):
+    """Hashed n-gram occurrences as ``(block, lines, columns)`` pieces, one per n-gram
+    kind: block 0 holds word 1- and 2-grams, block 1 character 3-, 4- and 5-grams.
+    A line's count of an n-gram is how often its (line, column) pair occurs."""
     fold = enc.fold
     csep = _separators(enc)
-    rows, cols = [], []
     h = fold.copy()
     for k in range(2, max(CHAR_NGRAMS) + 1):
         h = h[:-1] * _P + fold[k - 1:]
         if k in CHAR_NGRAMS:
             ok = np.flatnonzero(csep[k:k + len(h)] == csep[:len(h)])
-            rows.append(enc.line[ok])
-            cols.append(_bucket(h[ok], _SEED_CHAR[k], N_CHAR_FEATURES))
-    chars = (_cat(rows), _cat(cols))
+            yield 1, enc.line[ok], _bucket(h[ok], _SEED_CHAR[k], N_CHAR_FEATURES)
 
     # Words: maximal runs of letters/digits/underscore, hashed with a prefix-sum
     # polynomial hash so every token costs the same few array operations.
@@ -181,20 +176,18 @@ def ngram_occurrences(enc: Encoded):
     th = (g[e] - g[s]) * pinv[col[s]]
     tl = enc.line[s]
     same = np.flatnonzero(tl[:-1] == tl[1:])
-    bh = th[same] * _P + th[same + 1]
-    words = (np.concatenate((tl, tl[same])),
-             np.concatenate((_bucket(th, _SEED_WORD1, N_WORD_FEATURES),
-                             _bucket(bh, _SEED_WORD2, N_WORD_FEATURES))))
-    return words, chars
+    yield 0, tl, _bucket(th, _SEED_WORD1, N_WORD_FEATURES)
+    yield 0, tl[same], _bucket(th[same] * _P + th[same + 1], _SEED_WORD2, N_WORD_FEATURES)
 
 
-def _cat(parts):
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _row_norms(rows, cols, idf, n):
-    """L2 norm of each line's TF-IDF vector (raw tf), without building a matrix."""
-    return np.sqrt(np.bincount(rows, weights=idf[cols].astype(np.float64) ** 2, minlength=n))
+def ngram_occurrences(enc: Encoded):
+    """All occurrences per block: ``((word_rows, word_cols), (char_rows, char_cols))``."""
+    parts = ([], [])
+    for block, rows, cols in ngram_pieces(enc):
+        parts[block].append((rows, cols))
+    return tuple((np.concatenate([r for r, _ in p]) if p else np.zeros(0, dtype=np.int64),
+                  np.concatenate([c for _, c in p]) if p else np.zeros(0, dtype=np.int64))
+                 for p in parts)
 
 
 def count_matrices(enc: Encoded):
@@ -237,14 +230,18 @@ def ngram_matrix(enc: Encoded, idf_word: np.ndarray, idf_char: np.ndarray):
 
 
 def ngram_scores(enc: Encoded, idf_word, idf_char, coef_word, coef_char) -> np.ndarray:
-    """``ngram_matrix(enc) @ [coef_word | coef_char]`` via gathers and bincounts."""
-    out = np.zeros(enc.n)
-    for (rows, cols), idf, coef in zip(ngram_occurrences(enc), (idf_word, idf_char),
-                                       (coef_word, coef_char)):
-        norms = _row_norms(rows, cols, idf, enc.n)
-        dot = np.bincount(rows, weights=(idf * coef)[cols].astype(np.float64), minlength=enc.n)
-        out += dot / np.where(norms > 0, norms, 1.0)
-    return out
+    """``ngram_matrix(enc) @ [coef_word | coef_char]`` via gathers and bincounts, piece by
+    piece, without materialising the matrix or even the list of all occurrences."""
+    idf = (idf_word.astype(np.float64), idf_char.astype(np.float64))
+    idf2 = (idf[0] ** 2, idf[1] ** 2)
+    weight = (idf[0] * coef_word, idf[1] * coef_char)
+    sq = np.zeros((2, enc.n))
+    dot = np.zeros((2, enc.n))
+    for block, rows, cols in ngram_pieces(enc):
+        sq[block] += np.bincount(rows, weights=idf2[block][cols], minlength=enc.n)
+        dot[block] += np.bincount(rows, weights=weight[block][cols], minlength=enc.n)
+    norms = np.sqrt(sq)
+    return (dot / np.where(norms > 0, norms, 1.0)).sum(axis=0)
 
 
 SHAPE_NAMES = (
