@@ -1,0 +1,26 @@
+import numpy as np
+
+from inference import features as F
+from training.train import MAX_SOURCE_WEIGHT, source_weights, train
+
+
+def test_same_seed_same_model(seed_docs, seed_model):
+    again = train(seed_docs, seed=0)
+    assert set(again.arrays) == set(seed_model.arrays)
+    for name, a in seed_model.arrays.items():
+        np.testing.assert_array_equal(again.arrays[name], a, err_msg=name)
+
+
+def test_sources_weigh_about_equally_with_a_cap():
+    w = source_weights(["big"] * 1000 + ["small"] * 10 + ["tiny"] * 1)
+    assert abs(w[:1000].sum() - 337) < 1          # 1011 lines / 3 sources
+    assert w[1000] == w[1009] and abs(w[1000:1010].sum() - 337) < 1
+    assert w[-1] == MAX_SOURCE_WEIGHT             # 337 would swamp the rest: capped
+
+
+def test_card_records_data_parameters_and_versions(seed_model):
+    card = seed_model.card
+    assert card["data"]["seeds"]["documents"] == 2 and len(card["data"]["seeds"]["sha256"]) == 64
+    assert card["parameters"]["seed"] == 0 and "scikit-learn" in card["versions"]
+    assert seed_model.header["feature_version"] == F.FEATURE_VERSION
+    assert seed_model.header["context_names"] == F.context_names()
