@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .model import DEFAULT_THRESHOLD, join_content, load_model, split_lines
+from .model import DEFAULT_THRESHOLD, load_model, split_lines
 from .modelfile import ModelFileError
 from . import batch as B
 from .textio import InputError, decode_text

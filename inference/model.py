@@ -4,7 +4,7 @@ One pipeline, batched over documents::
 
     text → lines → (non-blank lines) → stage 1: hashed TF-IDF n-grams → logistic regression
          → stage 2: the line's score, its neighbours' scores, window means, position,
-           shape → logistic regression → P(boilerplate) per line
+           distance to the densest prose, shape → boosted trees → P(boilerplate) per line
 
 Every input line comes back with its label and score (like jusText, nothing is
 silently dropped); ``clean`` keeps the content lines.

@@ -1,12 +1,15 @@
 """Fit an unboil model: ``train(documents, seed=...) -> inference.Model``.
 
-Two stages, both logistic regression (scikit-learn):
+Two stages (scikit-learn; the fitted weights are exported as plain arrays):
 
-1. n-grams: hashed TF-IDF of each line alone (``inference.features.ngram_matrix``).
+1. n-grams: hashed TF-IDF of each line alone (``inference.features.ngram_matrix``)
+   → logistic regression.
 2. context: each line's stage-1 score beside its neighbours' scores, window
-   means, position and shape (``inference.features.context_matrix``). Stage 2 is
-   fitted on *out-of-fold* stage-1 scores (folds grouped by source), so it learns
-   how far to trust stage 1 on a site it has not seen — as on a user's data.
+   means, position, distance to the article's densest prose and shape
+   (``inference.features.context_matrix``) → a small boosted-tree ensemble
+   (``export_trees``; evaluated by ``inference.trees``). Stage 2 is fitted on
+   *out-of-fold* stage-1 scores (folds grouped by source), so it learns how far
+   to trust stage 1 on a site it has not seen — as on a user's data.
 
 Weights: each source counts about the same in total (capped per line, so a
 handful of hand-labelled lines is strong but cannot swamp the rest), and stage 1
