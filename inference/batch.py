@@ -10,8 +10,6 @@ loading the model once, and results come back in input order.
 from __future__ import annotations
 
 import fnmatch
-import gzip
-import io
 import json
 import os
 from dataclasses import dataclass
@@ -19,13 +17,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .model import join_content, load_model, split_lines
-from .textio import GZIP_MAGIC, InputError, decode_text, read_text_file
+from .textio import InputError, read_text_file
 
-__all__ = ["DOCS_PER_BATCH", "Item", "expand_paths", "open_binary", "iter_jsonl", "render",
+__all__ = ["DOCS_PER_BATCH", "Item", "expand_paths", "iter_jsonl", "render",
            "clean_items", "batched", "OutputSink", "read_text_item"]
 
 DOCS_PER_BATCH = 64
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 @dataclass
@@ -60,23 +57,6 @@ def expand_paths(paths: list[str], pattern: str = "*") -> Iterator[tuple[str, st
             yield p, Path(p).name
 
 
-def open_binary(path: str):
-    """A binary stream of the file's content, decompressing gzip and zstd on the fly."""
-    fh = open(path, "rb")
-    head = fh.peek(4)[:4] if hasattr(fh, "peek") else b""
-    if head.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=fh)
-    if head.startswith(ZSTD_MAGIC):
-        try:
-            import zstandard
-        except ImportError:
-            fh.close()
-            raise InputError("zstd-compressed: install the zstandard package to read it "
-                             "(pip install zstandard)") from None
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))
-    return fh
-
-
 def iter_jsonl(stream, name: str, text_field: str) -> Iterator[Item]:
     """One Item per JSONL record; a bad record becomes an Item with ``error`` set
     (the record is passed through unchanged rather than lost)."""
@@ -102,24 +82,12 @@ def iter_jsonl(stream, name: str, text_field: str) -> Iterator[Item]:
 
 
 def read_text_item(path: str, name: str) -> Item:
-    """A whole text file as one document (gzip handled by ``read_text_file``, zstd here)."""
+    """A whole text file as one document, or an Item that says why it could not be read."""
     try:
-        with open(path, "rb") as fh:
-            zstd = fh.read(4) == ZSTD_MAGIC
-        if not zstd:
-            return Item(name, lines=split_lines(read_text_file(path)))
-        with open_binary(path) as fh:
-            return Item(name, lines=split_lines(decode_text(fh.read())))
+        return Item(name, lines=split_lines(read_text_file(path)))
     except InputError as exc:
-        return Item(name, error=str(exc))
-    except IsADirectoryError:
-        return Item(name, error="is a folder, not a file (use -r to read folders)")
-    except FileNotFoundError:
-        return Item(name, error="no such file")
-    except PermissionError:
-        return Item(name, error="permission denied")
-    except (OSError, EOFError) as exc:
-        return Item(name, error=getattr(exc, "strerror", None) or str(exc))
+        hint = " (use -r to read folders)" if os.path.isdir(path) else ""
+        return Item(name, error=f"{exc}{hint}")
 
 
 def render(fmt: str, item: Item, results, text_field: str = "text") -> str:

@@ -132,7 +132,10 @@ class Model:
         All documents are scored in one vectorised pass (in batches of
         ``BATCH_LINES`` lines), so a list of documents costs far less than a loop.
         """
-        docs = [_as_lines(d) for d in docs]
+        return self._predict([_as_lines(d) for d in docs])
+
+    def _predict(self, docs: list[list[str]]) -> list[np.ndarray]:
+        """``predict_proba`` for documents already split into checked lines."""
         keep = [[i for i, l in enumerate(d) if not _is_blank(l)] for d in docs]
         scored = []
         # group documents so one call sees about BATCH_LINES lines: context features need whole documents
@@ -156,7 +159,7 @@ class Model:
         t = self._threshold(threshold)
         docs = [_as_lines(d) for d in docs]
         return [[LineResult(line, BOILERPLATE if s >= t else CONTENT, float(s))
-                 for line, s in zip(d, p)] for d, p in zip(docs, self.predict_proba(docs))]
+                 for line, s in zip(d, p)] for d, p in zip(docs, self._predict(docs))]
 
     def classify(self, text_or_lines, threshold: float | None = None) -> list[LineResult]:
         """Every line of one document with its label and P(boilerplate)."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gzip
+import io
 import os
+import zlib
 import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["InputError", "decode_text", "read_text_file", "atomic_open", "atomic_write_text"]
+__all__ = ["InputError", "decode_text", "open_binary", "read_text_file", "DECOMPRESS_ERRORS", "atomic_open", "atomic_write_text"]
 
 # (magic bytes, name) of binary formats people point a text tool at by mistake. The
 # magics made of letters are matched in full ("BZhang said", "RIFFS" are text).
@@ -36,6 +38,13 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
 MAX_CONTROL_SHARE = 0.10
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+try:                      # optional: zstd-compressed inputs
+    import zstandard
+except ImportError:
+    zstandard = None
+# what a truncated or corrupt compressed stream raises while it is read
+DECOMPRESS_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile) + ((zstandard.ZstdError,) if zstandard else ())
 
 
 class InputError(Exception):
@@ -85,23 +94,37 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("cp1252", errors="unboil.cp1252")
 
 
+def open_binary(path):
+    """A binary stream of the file's content, decompressing gzip and zstd on the fly
+    (detected by content, not by name). Streams: nothing is loaded whole."""
+    fh = open(path, "rb")
+    head = fh.peek(4)[:4]
+    if head.startswith(GZIP_MAGIC):
+        fh.close()
+        return gzip.open(path, "rb")
+    if head.startswith(ZSTD_MAGIC):
+        if zstandard is None:
+            fh.close()
+            raise InputError("zstd-compressed: install the zstandard package to read it "
+                             "(pip install zstandard)")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))
+    return fh
+
+
 def read_text_file(path) -> str:
-    """Read a text file (gzip-compressed files are decompressed) with a one-line error."""
-    path = Path(path)
+    """Read a text file (gzip or zstd compressed ones are decompressed) with a one-line error."""
     try:
-        with open(path, "rb") as fh:
+        with open_binary(path) as fh:
             raw = fh.read()
-        if raw.startswith(GZIP_MAGIC):
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError) as exc:
-                raise InputError(f"broken gzip data ({exc})") from None
     except IsADirectoryError:
         raise InputError("is a folder, not a file") from None
     except FileNotFoundError:
         raise InputError("no such file") from None
     except PermissionError:
         raise InputError("permission denied") from None
+    except DECOMPRESS_ERRORS as exc:
+        kind = "zstd" if zstandard is not None and isinstance(exc, zstandard.ZstdError) else "gzip"
+        raise InputError(f"broken {kind} data ({exc})") from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc)) from None
     return decode_text(raw)
