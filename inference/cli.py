@@ -17,7 +17,7 @@ from . import __version__
 from .model import DEFAULT_THRESHOLD, load_model, split_lines
 from .modelfile import ModelFileError
 from . import batch as B
-from .textio import DECOMPRESS_ERRORS, InputError, decode_text, open_binary
+from .textio import DECOMPRESS_ERRORS, InputError, broken_data, decode_text, open_binary
 
 __all__ = ["main", "build_parser", "add_clean_parser", "add_info_parser", "EXIT_OK", "EXIT_INPUT",
            "EXIT_USAGE", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_SOFTWARE", "EXIT_INTERRUPTED", "EXIT_BROKEN_PIPE"]
@@ -279,7 +279,9 @@ def run_clean(args) -> int:
                 for item in B.iter_jsonl(stream, path, args.text_field):
                     item.target = target
                     yield item
-            except (OSError, *DECOMPRESS_ERRORS) as exc:   # e.g. truncated gzip mid-stream
+            except DECOMPRESS_ERRORS as exc:   # e.g. truncated gzip mid-stream
+                yield B.Item(path, error=broken_data(exc))
+            except OSError as exc:
                 yield B.Item(path, error=_os_reason(exc))
             finally:
                 if path != "-":

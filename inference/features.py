@@ -24,7 +24,8 @@ import numpy as np
 
 __all__ = [
     "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
-    "MAX_FEATURE_CHARS", "encode_lines", "ngram_pieces", "ngram_occurrences", "ngram_matrix", "ngram_scores", "count_matrices", "weigh_counts", "shape_matrix",
+    "MAX_FEATURE_CHARS", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
+    "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
     "SHAPE_NAMES", "context_matrix", "context_names", "doc_offsets",
 ]
 
@@ -125,13 +126,6 @@ def encode_lines(lines) -> Encoded:
     return enc
 
 
-def _separators(enc: Encoded) -> np.ndarray:
-    """Cumulative count of separators, to test whether a span crosses a line break."""
-    sep = np.zeros(len(enc.cp) + 1, dtype=np.int64)
-    sep[enc.starts[1:]] = 1       # the separator sits just before each later line's start
-    return np.cumsum(sep)
-
-
 @functools.cache
 def _powers() -> tuple[np.ndarray, np.ndarray]:
     """P**i and P**-i modulo 2**64 for every position i a (capped, padded) line can have."""
@@ -147,21 +141,26 @@ def _powers() -> tuple[np.ndarray, np.ndarray]:
 def _bucket(h: np.ndarray, seed: np.uint64, n_features: int) -> np.ndarray:
     """Multiplicative (Fibonacci) hashing: the top bits of (h ^ seed) * golden ratio."""
     bits = np.uint64(64 - int(n_features).bit_length() + 1)
-    return (((h ^ seed) * _GOLDEN) >> bits).astype(np.int64)
+    return ((h ^ seed) * _GOLDEN) >> bits
 
 
-def ngram_pieces(enc: Encoded):
-    """Hashed n-gram occurrences as ``(block, lines, columns)`` pieces, one per n-gram
-    kind: block 0 holds word 1- and 2-grams, block 1 character 3-, 4- and 5-grams.
-    A line's count of an n-gram is how often its (line, column) pair occurs."""
-    fold = enc.fold
-    csep = _separators(enc)
+def ngram_segments(enc: Encoded):
+    """Hashed n-grams of every kind as ``(block, columns, seg_start, seg_end)``.
+
+    Block 0 holds word 1- and 2-grams, block 1 character 3-, 4- and 5-grams.
+    ``columns`` lists the kind's n-grams in text order, line after line; line i's
+    own n-grams are ``columns[seg_start[i]:seg_end[i]]``. Positions between the
+    segments are n-grams that would cross a line break: they are computed (cheaper
+    than filtering) but belong to no line.
+    """
+    fold, n = enc.fold, enc.n
+    starts = enc.starts
     h = fold.copy()
     for k in range(2, max(CHAR_NGRAMS) + 1):
         h = h[:-1] * _P + fold[k - 1:]
         if k in CHAR_NGRAMS:
-            ok = np.flatnonzero(csep[k:k + len(h)] == csep[:len(h)])
-            yield 1, enc.line[ok], _bucket(h[ok], _SEED_CHAR[k], N_CHAR_FEATURES)
+            # an n-gram starting at p lies inside line i when starts[i] <= p <= starts[i] + lens[i] - k
+            yield 1, _bucket(h, _SEED_CHAR[k], N_CHAR_FEATURES), starts, starts + np.maximum(enc.lens - k + 1, 0)
 
     # Words: maximal runs of letters/digits/underscore, hashed with a prefix-sum
     # polynomial hash so every token costs the same few array operations.
@@ -174,17 +173,30 @@ def ngram_pieces(enc: Encoded):
     col = np.arange(len(fold)) - enc.starts[enc.line]
     g = np.concatenate(([np.uint64(0)], np.cumsum(fold * ppow[col])))
     th = (g[e] - g[s]) * pinv[col[s]]
-    tl = enc.line[s]
-    same = np.flatnonzero(tl[:-1] == tl[1:])
-    yield 0, tl, _bucket(th, _SEED_WORD1, N_WORD_FEATURES)
-    yield 0, tl[same], _bucket(th[same] * _P + th[same + 1], _SEED_WORD2, N_WORD_FEATURES)
+    per_line = np.bincount(enc.line[s], minlength=n)
+    first = np.zeros(n, dtype=np.int64)
+    np.cumsum(per_line[:-1], out=first[1:])
+    yield 0, _bucket(th, _SEED_WORD1, N_WORD_FEATURES), first, first + per_line
+    # a bigram joins token j and j + 1; it belongs to a line when both tokens do
+    yield (0, _bucket(th[:-1] * _P + th[1:], _SEED_WORD2, N_WORD_FEATURES), first,
+           first + np.maximum(per_line - 1, 0))
+
+
+def _segment_rows(seg_start: np.ndarray, seg_end: np.ndarray):
+    """(row of every in-segment position, the positions), for the segments in order."""
+    lengths = seg_end - seg_start
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return rows, np.arange(len(rows)) - offsets[rows] + seg_start[rows]
 
 
 def ngram_occurrences(enc: Encoded):
-    """All occurrences per block: ``((word_rows, word_cols), (char_rows, char_cols))``."""
+    """All occurrences per block: ``((word_rows, word_cols), (char_rows, char_cols))``.
+    A line's count of an n-gram is how often its (row, column) pair occurs."""
     parts = ([], [])
-    for block, rows, cols in ngram_pieces(enc):
-        parts[block].append((rows, cols))
+    for block, cols, lo, hi in ngram_segments(enc):
+        rows, pos = _segment_rows(lo, hi)
+        parts[block].append((rows, cols[pos].astype(np.int64)))
     return tuple((np.concatenate([r for r, _ in p]) if p else np.zeros(0, dtype=np.int64),
                   np.concatenate([c for _, c in p]) if p else np.zeros(0, dtype=np.int64))
                  for p in parts)
@@ -229,19 +241,31 @@ def ngram_matrix(enc: Encoded, idf_word: np.ndarray, idf_char: np.ndarray):
     return sp.hstack([weigh_counts(words, idf_word), weigh_counts(chars, idf_char)], format="csr")
 
 
-def ngram_scores(enc: Encoded, idf_word, idf_char, coef_word, coef_char) -> np.ndarray:
-    """``ngram_matrix(enc) @ [coef_word | coef_char]`` via gathers and bincounts, piece by
-    piece, without materialising the matrix or even the list of all occurrences."""
-    idf = (idf_word.astype(np.float64), idf_char.astype(np.float64))
-    idf2 = (idf[0] ** 2, idf[1] ** 2)
-    weight = (idf[0] * coef_word, idf[1] * coef_char)
-    sq = np.zeros((2, enc.n))
-    dot = np.zeros((2, enc.n))
-    for block, rows, cols in ngram_pieces(enc):
-        sq[block] += np.bincount(rows, weights=idf2[block][cols], minlength=enc.n)
-        dot[block] += np.bincount(rows, weights=weight[block][cols], minlength=enc.n)
-    norms = np.sqrt(sq)
-    return (dot / np.where(norms > 0, norms, 1.0)).sum(axis=0)
+def ngram_tables(idf_word, idf_char, coef_word, coef_char) -> tuple[np.ndarray, np.ndarray]:
+    """Per block, a table holding idf² + i·(idf · coef) per feature: one gather per
+    n-gram fetches both numbers ``ngram_scores`` sums, and one running sum adds both
+    (a complex array is two contiguous floats; built once per model)."""
+    return tuple(np.ascontiguousarray(idf.astype(np.float64) ** 2 + 1j * (idf.astype(np.float64) * coef))
+                 for idf, coef in ((idf_word, coef_word), (idf_char, coef_char)))
+
+
+def ngram_scores(enc: Encoded, idf_word=None, idf_char=None, coef_word=None, coef_char=None, *,
+                 tables=None) -> np.ndarray:
+    """``ngram_matrix(enc) @ [coef_word | coef_char]`` without building the matrix.
+
+    Per n-gram kind: one gather of idf² + i·(idf · coef) per n-gram, a running sum
+    over the batch, and each line's total is the difference of the running sum at
+    its segment's ends (see ``ngram_segments``): no per-line loop, no filtering.
+    """
+    if tables is None:
+        tables = ngram_tables(idf_word, idf_char, coef_word, coef_char)
+    sums = np.zeros((2, enc.n), dtype=np.complex128)
+    for block, cols, lo, hi in ngram_segments(enc):
+        run = np.zeros(len(cols) + 1, dtype=np.complex128)
+        np.cumsum(tables[block].take(cols), out=run[1:])
+        sums[block] += run[hi] - run[lo]
+    norms = np.sqrt(np.maximum(sums.real, 0.0))
+    return (sums.imag / np.where(norms > 0, norms, 1.0)).sum(axis=0)
 
 
 SHAPE_NAMES = (
@@ -258,39 +282,39 @@ def shape_matrix(enc: Encoded) -> np.ndarray:
     if n == 0:
         return out
     line, cls, cp = enc.line, enc.cls, enc.cp
-    inside = np.ones(len(cp), dtype=bool)
-    inside[enc.starts[1:] - 1] = False
-
-    def count(mask):
-        return np.bincount(line[mask & inside], minlength=n).astype(np.float64)
-
-    letters = count((cls == 1) | (cls == 2) | (cls == 4))
-    upper = count(cls == 2)
-    digits = count(cls == 3)
-    punct = count(cls == 6)
-    spaces = count(cls == 5)
-    nonspace = np.maximum(enc.lens - spaces, 1)
+    # one bincount of (line, class) pairs counts every class at once; the "\n"
+    # separators get a class of their own so they count as nothing
+    key = cls.astype(np.int64)
+    key[enc.starts[1:] - 1] = 7
     word = (cls >= 1) & (cls <= 4)
-    prev = np.concatenate(([False], word[:-1]))
-    n_words = count(word & ~prev)
-    # first and last non-space character of each line
-    pos = np.arange(len(cp))
-    ns = (cls != 5) & inside
-    last = np.full(n, -1, dtype=np.int64)
-    first = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last, line[ns], pos[ns])
-    first_pos = np.where(ns, pos, len(cp))
-    first_tmp = np.full(n, len(cp), dtype=np.int64)
-    np.minimum.at(first_tmp, line[ns], first_pos[ns])
-    has = last >= 0
-    first[has] = first_tmp[has]
+    key[word & ~np.concatenate(([False], word[:-1]))] += 8     # first letter of a word: classes 9-12
+    key += line * 16
+    counts = np.bincount(key, minlength=16 * n).reshape(n, 16).astype(np.float64)
+    by_class = counts[:, :8] + counts[:, 8:]
+    letters = by_class[:, 1] + by_class[:, 2] + by_class[:, 4]
+    upper = by_class[:, 2]
+    digits = by_class[:, 3]
+    punct = by_class[:, 6]
+    spaces = by_class[:, 5]
+    nonspace = np.maximum(enc.lens - spaces, 1)
+    n_words = counts[:, 9:13].sum(axis=1)
+    # first and last non-space character of each line: positions are sorted by line,
+    # so each line's are one run in ``pos``
+    pos = np.flatnonzero(cls != 5)          # separators are spaces too
+    ln = line[pos]
+    lo = np.searchsorted(ln, np.arange(n), side="left")
+    hi = np.searchsorted(ln, np.arange(n), side="right")
+    has = hi > lo
+    pos = np.append(pos, 0)                 # keeps the gathers below in range when no line has text
+    first = np.where(has, pos[lo], -1)
+    last = np.where(has, pos[np.maximum(hi - 1, 0)], -1)
     last_ch = np.where(has, cp[np.maximum(last, 0)], 0)
     # a closing quote or bracket after the full stop still ends a sentence
     before_last = np.where(has & (last > 0), cp[np.maximum(last - 1, 0)], 0)
     term = np.isin(last_ch, [ord(c) for c in _TERMINAL])
     term |= np.isin(last_ch, [ord(c) for c in _CLOSERS]) & np.isin(before_last, [ord(c) for c in _TERMINAL])
     first_cls = np.where(has, cls[np.maximum(first, 0)], 0)
-    pipes = count(np.isin(cp, [ord("|"), ord("•"), ord("·"), ord("»"), ord("›")]))
+    pipes = np.bincount(line[np.isin(cp, [ord("|"), ord("•"), ord("·"), ord("»"), ord("›")])], minlength=n)
 
     out[:, 0] = np.log1p(enc.full_len)
     out[:, 1] = np.log1p(n_words)

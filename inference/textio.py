@@ -19,7 +19,7 @@ import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["InputError", "decode_text", "open_binary", "read_text_file", "DECOMPRESS_ERRORS", "atomic_open", "atomic_write_text"]
+__all__ = ["InputError", "decode_text", "open_binary", "read_text_file", "DECOMPRESS_ERRORS", "broken_data", "atomic_open", "atomic_write_text"]
 
 # (magic bytes, name) of binary formats people point a text tool at by mistake. The
 # magics made of letters are matched in full ("BZhang said", "RIFFS" are text).
@@ -107,8 +107,54 @@ def open_binary(path):
             fh.close()
             raise InputError("zstd-compressed: install the zstandard package to read it "
                              "(pip install zstandard)")
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))
+        return io.BufferedReader(_ZstdReader(fh))
     return fh
+
+
+class _ZstdReader(io.RawIOBase):
+    """Streaming zstd decompression that, unlike ``stream_reader``, notices a
+    truncated last frame (and reads every frame of a multi-frame file)."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, fh):
+        self._fh = fh
+        self._dec = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = memoryview(b"")      # decompressed, not yet returned
+        self._in_frame = False       # bytes of an unfinished frame have been fed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while not self._pending:
+            raw = self._fh.read(self.CHUNK)
+            if not raw:
+                if self._in_frame:
+                    raise zstandard.ZstdError("truncated: the file ends inside a frame")
+                return 0
+            out = []
+            while raw:
+                out.append(self._dec.decompress(raw))
+                self._in_frame = not self._dec.eof
+                raw = self._dec.unused_data if self._dec.eof else b""
+                if self._dec.eof:        # the next frame, if any, needs a fresh decompressor
+                    self._dec = zstandard.ZstdDecompressor().decompressobj()
+            self._pending = memoryview(b"".join(out))
+        n = min(len(buf), len(self._pending))
+        buf[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def broken_data(exc: BaseException) -> str:
+    """The one-line reason for a DECOMPRESS_ERRORS exception."""
+    kind = "zstd" if zstandard is not None and isinstance(exc, zstandard.ZstdError) else "gzip"
+    return f"broken {kind} data ({exc})"
 
 
 def read_text_file(path) -> str:
@@ -123,8 +169,7 @@ def read_text_file(path) -> str:
     except PermissionError:
         raise InputError("permission denied") from None
     except DECOMPRESS_ERRORS as exc:
-        kind = "zstd" if zstandard is not None and isinstance(exc, zstandard.ZstdError) else "gzip"
-        raise InputError(f"broken {kind} data ({exc})") from None
+        raise InputError(broken_data(exc)) from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc)) from None
     return decode_text(raw)

@@ -120,6 +120,16 @@ BINARIES = {
 }
 
 
+try:
+    import zstandard
+except ImportError:
+    zstandard = None
+if zstandard is not None:
+    _ZST = zstandard.ZstdCompressor().compress(b"some text of an article\n" * 5000)
+    BINARIES["truncated-zstd"] = (_ZST[: len(_ZST) // 2], "broken zstd data")
+    BINARIES["zstd-cut-before-checksum"] = (_ZST[:-2], "broken zstd data")
+
+
 @pytest.mark.parametrize("name", sorted(BINARIES))
 def test_binary_inputs_are_refused_in_one_line(name, seed_model_path, tmp_path, capsys):
     raw, message = BINARIES[name]

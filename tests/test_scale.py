@@ -81,6 +81,16 @@ def test_zstd_input(seed_model_path, seed_model, tmp_path, capsys):
     assert out == seed_model.clean(TEXTS[0]) + "\n"
 
 
+def test_zstd_multi_frame_input_is_read_whole(tmp_path):
+    zstandard = pytest.importorskip("zstandard", reason="zstd input needs the zstandard package")
+    from inference.textio import read_text_file
+    c = zstandard.ZstdCompressor()
+    parts = ["".join(f"line {i} of part {k}\n" for i in range(20_000)) for k in range(3)]
+    path = tmp_path / "multi.txt.zst"
+    path.write_bytes(b"".join(c.compress(p.encode()) for p in parts))    # like `cat a.zst b.zst`
+    assert read_text_file(path) == "".join(parts)
+
+
 def test_jobs_keep_order_and_output(seed_model_path, tmp_path, capsys):
     path = tmp_path / "corpus.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in _corpus(150)), encoding="utf-8")
@@ -105,3 +115,21 @@ def test_jsonl_to_output_dir_is_one_file_per_input(seed_model_path, tmp_path, ca
     assert code == 0, err
     assert len((tmp_path / "out" / "in.jsonl").read_text(encoding="utf-8").splitlines()) == 10
     assert split_lines(src.read_text(encoding="utf-8"))  # input untouched
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_truncated_compressed_jsonl_reports_the_break(kind, seed_model_path, tmp_path, capsys):
+    """Records before the break are cleaned; the break itself is an input error (exit 1)."""
+    raw = "".join(json.dumps({"id": i, "text": "A sentence of the article.\nMenu"}) + "\n"
+                  for i in range(20_000)).encode()
+    if kind == "gzip":
+        packed = gzip.compress(raw)
+    else:
+        zstandard = pytest.importorskip("zstandard", reason="zstd input needs the zstandard package")
+        packed = zstandard.ZstdCompressor().compress(raw)
+    path = tmp_path / f"cut.jsonl.{kind}"
+    path.write_bytes(packed[: len(packed) // 2])
+    code, out, err = run(["clean", "--model", str(seed_model_path), "--input-format", "jsonl", str(path)], capsys)
+    assert code == cli.EXIT_INPUT
+    assert f"{path}: broken {kind} data" in err
+    assert 0 < len(out.splitlines()) < 20_000
