@@ -160,7 +160,7 @@ def ngram_segments(enc: Encoded):
         h = h[:-1] * _P + fold[k - 1:]
         if k in CHAR_NGRAMS:
             # an n-gram starting at p lies inside line i when starts[i] <= p <= starts[i] + lens[i] - k
-            yield 1, _bucket(h, _SEED_CHAR[k], N_CHAR_FEATURES), starts, starts + np.maximum(enc.lens - k + 1, 0)
+            yield _kind(1, _bucket(h, _SEED_CHAR[k], N_CHAR_FEATURES), starts, starts + np.maximum(enc.lens - k + 1, 0))
 
     # Words: maximal runs of letters/digits/underscore, hashed with a prefix-sum
     # polynomial hash so every token costs the same few array operations.
@@ -176,10 +176,15 @@ def ngram_segments(enc: Encoded):
     per_line = np.bincount(enc.line[s], minlength=n)
     first = np.zeros(n, dtype=np.int64)
     np.cumsum(per_line[:-1], out=first[1:])
-    yield 0, _bucket(th, _SEED_WORD1, N_WORD_FEATURES), first, first + per_line
+    yield _kind(0, _bucket(th, _SEED_WORD1, N_WORD_FEATURES), first, first + per_line)
     # a bigram joins token j and j + 1; it belongs to a line when both tokens do
-    yield (0, _bucket(th[:-1] * _P + th[1:], _SEED_WORD2, N_WORD_FEATURES), first,
-           first + np.maximum(per_line - 1, 0))
+    yield _kind(0, _bucket(th[:-1] * _P + th[1:], _SEED_WORD2, N_WORD_FEATURES), first,
+                first + np.maximum(per_line - 1, 0))
+
+
+def _kind(block, cols, lo, hi):
+    # an empty segment may start past the end (a last line too short for 5-grams)
+    return block, cols, np.minimum(lo, len(cols)), np.minimum(hi, len(cols))
 
 
 def _segment_rows(seg_start: np.ndarray, seg_end: np.ndarray):

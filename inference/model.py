@@ -11,6 +11,7 @@ silently dropped); ``clean`` keeps the content lines.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -104,14 +105,18 @@ class Model:
         return self.header.get("card", {})
 
     # --- scoring ----------------------------------------------------------------
+    @functools.cached_property
+    def _ngram_tables(self):
+        a = self.arrays
+        return F.ngram_tables(a["idf_word"], a["idf_char"], a["coef_word"], a["coef_char"])
+
     def stage1_scores(self, lines: list[str]):
         """Stage-1 logits and shape features of non-blank lines, in bounded batches."""
         a = self.arrays
         scores, shapes = [], []
         for i in range(0, len(lines), BATCH_LINES):
             enc = F.encode_lines(lines[i:i + BATCH_LINES])
-            scores.append(F.ngram_scores(enc, a["idf_word"], a["idf_char"],
-                                         a["coef_word"], a["coef_char"]) + float(a["intercept1"][0]))
+            scores.append(F.ngram_scores(enc, tables=self._ngram_tables) + float(a["intercept1"][0]))
             shapes.append(F.shape_matrix(enc))
         if not scores:
             return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES)))

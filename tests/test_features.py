@@ -35,6 +35,16 @@ def test_scores_without_a_matrix_equal_matrix_product(weights):
                                x @ np.concatenate([c_w, c_c]), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("lines", [["Read more", ""], ["ab", "c"], ["", "", "x y"], ["one two", "!"], [""]])
+def test_scores_equal_matrix_product_when_lines_are_too_short_for_ngrams(weights, lines):
+    # short lines leave empty n-gram segments at the end of the batch
+    idf_w, idf_c, c_w, c_c = weights
+    enc = F.encode_lines(lines)
+    x = F.ngram_matrix(enc, idf_w, idf_c)
+    np.testing.assert_allclose(F.ngram_scores(enc, idf_w, idf_c, c_w, c_c),
+                               x @ np.concatenate([c_w, c_c]), rtol=1e-5, atol=1e-5)
+
+
 def test_rows_are_unit_length_per_block(weights):
     idf_w, idf_c, _, _ = weights
     # (exactly unit length when no n-gram repeats within the line, see weigh_counts)
