@@ -141,7 +141,9 @@ def _powers() -> tuple[np.ndarray, np.ndarray]:
 def _bucket(h: np.ndarray, seed: np.uint64, n_features: int) -> np.ndarray:
     """Multiplicative (Fibonacci) hashing: the top bits of (h ^ seed) * golden ratio."""
     bits = np.uint64(64 - int(n_features).bit_length() + 1)
-    return ((h ^ seed) * _GOLDEN) >> bits
+    # the values fit in 63 bits: viewing them as int64 (numpy's index type) is free and
+    # spares every later gather a conversion
+    return (((h ^ seed) * _GOLDEN) >> bits).view(np.int64)
 
 
 def ngram_segments(enc: Encoded):
@@ -165,12 +167,12 @@ def ngram_segments(enc: Encoded):
     # Words: maximal runs of letters/digits/underscore, hashed with a prefix-sum
     # polynomial hash so every token costs the same few array operations.
     word = ((enc.cls >= 1) & (enc.cls <= 4)) | (enc.cp == ord("_"))
-    edge = np.diff(word.astype(np.int8), prepend=0, append=0)
-    s = np.flatnonzero(edge == 1)
-    e = np.flatnonzero(edge == -1)
+    # every line starts and ends with a padding space, so word edges alternate start, end
+    edges = np.flatnonzero(word[1:] != word[:-1]) + 1
+    s, e = edges[0::2], edges[1::2]
     # powers by position within the line keep the tables small (lines are capped)
     ppow, pinv = _powers()
-    col = np.arange(len(fold)) - enc.starts[enc.line]
+    col = np.arange(len(fold)) - np.repeat(starts, enc.lens + 1)[: len(fold)]
     g = np.concatenate(([np.uint64(0)], np.cumsum(fold * ppow[col])))
     th = (g[e] - g[s]) * pinv[col[s]]
     per_line = np.bincount(enc.line[s], minlength=n)
