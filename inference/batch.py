@@ -1,8 +1,9 @@
 """Cleaning many documents: streamed inputs, batched scoring, optional worker processes.
 
 Inputs are streamed, never loaded whole: text files (one document each; a folder
-is walked recursively with a glob) or JSONL records (one document per record, every
-other field passed through). gzip- and zstd-compressed inputs are read through a
+is walked recursively with a glob), JSONL records (one document per record, every
+other field passed through) or WARC records (``inference.warc``: text records are
+documents, the others pass through). gzip- and zstd-compressed inputs are read through a
 decompressing stream. Documents are scored ``DOCS_PER_BATCH`` at a time in one
 vectorised call; with ``n_jobs > 1`` batches go to worker processes (joblib), each
 loading the model once, and results come back in input order.
@@ -30,7 +31,8 @@ class Item:
     """One document on its way through: where it came from and where its result goes.
 
     ``lines`` is None when the document could not be read; ``error`` then says why.
-    ``record`` is the JSONL record it came from (None for text files).
+    ``record`` is the JSONL record it came from (None for text files); ``warc`` the
+    WARC record (``inference.warc.Record``), which is written out cleaned or unchanged.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Item:
     target: Path | None = None
     error: str | None = None
     raw: str | None = None      # a JSONL line that is not a record: passed through as it was
+    warc: object | None = None
 
 
 def expand_paths(paths: list[str], pattern: str = "*") -> Iterator[tuple[str, str]]:
@@ -91,7 +94,8 @@ def read_text_item(path: str, name: str) -> Item:
 
 
 def render(fmt: str, item: Item, results, text_field: str = "text") -> str:
-    """The output of one document in ``fmt`` (text, tsv or jsonl)."""
+    """The output of one document in ``fmt`` (text, tsv, jsonl, or warc: the cleaned
+    text alone, which becomes the WARC record's new block)."""
     if item.raw is not None:
         return item.raw + "\n"
     if item.record is not None:
@@ -101,6 +105,8 @@ def render(fmt: str, item: Item, results, text_field: str = "text") -> str:
             record[text_field] = join_content(results)
         return json.dumps(record, ensure_ascii=False) + "\n"
     text = join_content(results)
+    if fmt == "warc":
+        return text
     if fmt == "text":
         return text + "\n" if text else ""
     if fmt == "tsv":
@@ -167,7 +173,8 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
 
 
 def _strip(item: Item) -> Item:
-    """What a worker needs of an item (not its output target)."""
+    """What a worker needs of an item: not its output target, nor a WARC record's bytes
+    (the worker only cleans the lines; records are written in this process)."""
     return Item(item.name, item.lines, item.record, None, item.error, item.raw)
 
 
@@ -175,17 +182,19 @@ class OutputSink:
     """Writes results in order: to stdout, or to one file per input under ``-o``.
 
     Each output file is written to a temporary file and renamed into place when its
-    input is done (all records of a JSONL input go to one file), so an interrupted
-    run leaves no half-written output.
+    input is done (all records of a JSONL or WARC input go to one file), so an
+    interrupted run leaves no half-written output. With ``binary`` the data are bytes
+    (WARC output) and files are opened in binary mode.
     """
 
-    def __init__(self, write_stdout):
+    def __init__(self, write_stdout, binary: bool = False):
         self.write_stdout = write_stdout
+        self.binary = binary
         self.target = None
         self.ctx = None
         self.fh = None
 
-    def write(self, target, data: str) -> None:
+    def write(self, target, data) -> None:
         if target is None:
             self.write_stdout(data)
             return
@@ -193,7 +202,7 @@ class OutputSink:
             self.commit()
             from .textio import atomic_open
             target.parent.mkdir(parents=True, exist_ok=True)
-            self.ctx = atomic_open(target, "w")
+            self.ctx = atomic_open(target, "wb" if self.binary else "w")
             self.fh = self.ctx.__enter__()
             self.target = target
         self.fh.write(data)

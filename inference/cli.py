@@ -43,10 +43,13 @@ examples:
   unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
   unboil clean --input-format jsonl --text-field text corpus.jsonl.gz > clean.jsonl
+  unboil clean --input-format warc -o cleaned/ CC-MAIN-*.warc.wet.gz   WET in, WET out
 
 Inputs may be gzip- or zstd-compressed (detected by content; zstd needs the
 zstandard package). A JSONL record that cannot be read is reported and passed
-through unchanged.
+through unchanged. WARC input (needs warcio: pip install 'unboil[warc]') cleans
+conversion and text/plain resource records, passes every other record through,
+and writes WARC again, gzip-compressed per record when the input was.
 
 exit codes: 0 ok; 1 some inputs could not be read (the others were written);
 2 bad usage; 3 model file unusable; 4 an output could not be written;
@@ -83,9 +86,12 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
                         "(with -o, the folder structure is kept)")
     p.add_argument("--glob", default="*", metavar="PATTERN",
                    help="file-name pattern for -r, e.g. '*.txt' (default: every file)")
-    p.add_argument("--input-format", choices=("text", "jsonl"), default="text",
+    p.add_argument("--input-format", choices=("text", "jsonl", "warc"), default="text",
                    help="text: each file is one document; jsonl: one document per JSON record, "
-                        "streamed, every other field passed through unchanged (default: text)")
+                        "streamed, every other field passed through unchanged; warc: WARC or WET "
+                        "files (.warc, .warc.gz, .warc.wet.gz), streamed, text records cleaned and "
+                        "every other record passed through, written as WARC (needs warcio) "
+                        "(default: text)")
     p.add_argument("--text-field", default="text", metavar="NAME",
                    help="the JSONL field holding the text, replaced by the cleaned text (default: text)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
@@ -198,15 +204,37 @@ def _write_stdout(text: str) -> None:
             return
         data = text.encode(out.encoding or "utf-8", out.errors or "strict")
         out.flush()
-        view = memoryview(data)
-        while view:
-            n = buf.write(view)
-            if not n:
-                raise _OutputError("stdout: cannot write (it accepts no more data)")
-            view = view[n:]
+        _write_all(buf, data)
     except UnicodeEncodeError as exc:
         raise _OutputError(f"stdout: its encoding ({exc.encoding}) cannot represent "
                            f"{exc.object[exc.start:exc.end]!r}; set PYTHONIOENCODING=utf-8 or use -o DIR") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(f"stdout: cannot write: {exc.strerror or exc}") from None
+
+
+def _write_all(buf, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = buf.write(view)
+        if not n:
+            raise _OutputError("stdout: cannot write (it accepts no more data)")
+        view = view[n:]
+
+
+def _write_stdout_bytes(data: bytes) -> None:
+    """Write binary output (WARC records) to stdout's byte stream, with the errors of
+    ``_write_stdout``."""
+    out = sys.stdout
+    if out is None:
+        raise _OutputError("stdout is closed; use -o DIR to write files")
+    buf = getattr(out, "buffer", None)
+    if buf is None:
+        raise _OutputError("stdout takes only text here, and WARC output is binary; use -o DIR")
+    try:
+        out.flush()
+        _write_all(buf, data)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -226,13 +254,25 @@ def _flush_stdout() -> None:
 
 def run_clean(args) -> int:
     jsonl_in = args.input_format == "jsonl"
-    fmt = args.format or ("jsonl" if jsonl_in else "text")
+    warc_in = args.input_format == "warc"
+    if warc_in and args.format is not None:     # none of the --format choices is WARC
+        log.error("--input-format warc writes WARC records: --format %s does not apply", args.format)
+        return EXIT_USAGE
+    fmt = "warc" if warc_in else args.format or ("jsonl" if jsonl_in else "text")
     if jsonl_in and fmt != "jsonl":
         log.error("--input-format jsonl writes JSONL records: --format %s does not apply", fmt)
         return EXIT_USAGE
     if args.jobs < 1:
         log.error("-j needs a number of processes >= 1")
         return EXIT_USAGE
+    W = None
+    if warc_in:
+        from . import warc as W     # imported only when needed: warcio is optional
+        try:
+            W.require_warcio()
+        except W.WarcUnavailable as exc:
+            log.error("%s", exc)
+            return EXIT_USAGE
     model = _load(args.model)
     if model is None:
         return EXIT_MODEL
@@ -262,6 +302,11 @@ def run_clean(args) -> int:
             except InputError as exc:
                 yield B.Item(path, error=str(exc))
                 continue
+            if warc_in:
+                for item in W.iter_file(path):
+                    item.target = target
+                    yield item
+                continue
             if not jsonl_in:
                 item = _read_stdin_item() if path == "-" else B.read_text_item(path, path)
                 item.target = target
@@ -288,13 +333,14 @@ def run_clean(args) -> int:
                     stream.close()
 
     progress = None
-    if (len(paths) > 1 or jsonl_in) and not args.quiet and sys.stderr.isatty():
+    if (len(paths) > 1 or jsonl_in or warc_in) and not args.quiet and sys.stderr.isatty():
         try:
             from tqdm import tqdm
             progress = tqdm(unit="doc", file=sys.stderr)
         except ImportError:
             progress = None
-    sink = B.OutputSink(_write_stdout)
+    sink = B.OutputSink(_write_stdout_bytes, binary=True) if warc_in else B.OutputSink(_write_stdout)
+    encoder = W.RecordEncoder() if warc_in else None
     emitted = 0
     try:
         results = B.clean_items(B.batched(items()), model=model, model_path=args.model, fmt=fmt,
@@ -304,9 +350,14 @@ def run_clean(args) -> int:
                 if item.error:
                     log.error("%s: %s", item.name, item.error)
                     counts["failed"] += 1
-                    if not data:
+                    if not data and item.warc is None:
                         continue
                 counts["docs"] += 1
+                if item.warc is not None:   # cleaned, or passed through when it has no lines
+                    cleaned = data if item.lines is not None else None
+                    for chunk in encoder.chunks(item.warc, cleaned, to_stdout=item.target is None):
+                        _sink_call(sink.write, item.target, chunk)
+                    continue
                 if item.target is None and fmt == "text" and emitted and data:
                     data = "\n" + data          # a blank line between documents
                 _sink_call(sink.write, item.target, data)
@@ -328,8 +379,9 @@ def run_clean(args) -> int:
         if progress is not None:
             progress.close()
     if counts["failed"]:
-        what = "records or inputs" if jsonl_in else "inputs"
-        log.error("%d %s could not be read", counts["failed"], what) if jsonl_in else \
+        if jsonl_in or warc_in:
+            log.error("%d records or inputs could not be read", counts["failed"])
+        else:
             log.error("%d of %d inputs could not be read", counts["failed"], len(paths))
         return EXIT_INPUT
     return EXIT_OK
