@@ -111,7 +111,21 @@ class Model:
         return F.ngram_tables(a["idf_word"], a["idf_char"], a["coef_word"], a["coef_char"])
 
     def stage1_scores(self, lines: list[str]):
-        """Stage-1 logits and shape features of non-blank lines, in bounded batches."""
+        """Stage-1 logits and shape features of non-blank lines, in bounded batches.
+
+        Both depend on the line alone, so each distinct line is featurised once:
+        pages of one site repeat their menus and footers (a third of the lines in
+        a batch of the shared benchmark pages are repeats).
+        """
+        index: dict[str, int] = {}
+        inverse = np.fromiter((index.setdefault(l, len(index)) for l in lines), dtype=np.intp,
+                              count=len(lines))
+        if len(index) < len(lines):
+            scores, shapes = self._stage1_distinct(list(index))
+            return scores[inverse], shapes[inverse]
+        return self._stage1_distinct(lines)
+
+    def _stage1_distinct(self, lines: list[str]):
         a = self.arrays
         scores, shapes = [], []
         for i in range(0, len(lines), BATCH_LINES):

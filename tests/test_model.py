@@ -156,3 +156,11 @@ def test_a_pickle_inside_a_model_file_is_never_unpickled(seed_model_path, tmp_pa
     with pytest.raises(ModelFileError, match="unreadable model file"):
         load_model(bad)
     assert pickle  # imported for the payload's protocol only
+
+
+def test_repeated_lines_are_featurised_once_with_identical_results(seed_model):
+    lines = ["Menu", "Home", "A sentence of the article, with words.", "Menu", "Home", "Menu"]
+    s_dedup, sh_dedup = seed_model.stage1_scores(lines)
+    s_all, sh_all = seed_model._stage1_distinct(lines)      # every line featurised on its own
+    np.testing.assert_array_equal(s_dedup, s_all)
+    np.testing.assert_array_equal(sh_dedup, sh_all)
