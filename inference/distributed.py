@@ -21,7 +21,7 @@ Three entry points, from the most to the least turnkey::
     # 3. a Dask Bag of dict records
     bag = bag.map_partitions(clean_records, text_field="text")
 
-Every partition is cleaned with ONE batched ``Model.classify_many`` call (the model
+Every partition is cleaned with ONE batched ``Model.clean_many`` (or ``classify_many``) call (the model
 featurises a whole batch of lines in one vectorised pass), so a partition costs far less
 than a loop over its records.
 
@@ -154,12 +154,12 @@ def _texts(values, field: str, where) -> list[str]:
 
 
 def _clean_texts(texts: list[str], model_path, threshold, with_labels: bool):
-    """One batched classify_many call; the cleaned texts and, with labels, lines' labels/scores."""
+    """One batched call; the cleaned texts and, with labels, lines' labels/scores."""
     model = get_model(model_path)
+    if not with_labels:
+        return model.clean_many(texts, threshold), None, None
     results = model.classify_many(texts, threshold)
     cleaned = [join_content(r) for r in results]
-    if not with_labels:
-        return cleaned, None, None
     labels = [[r.label for r in doc] for doc in results]
     scores = [[r.score for r in doc] for doc in results]
     return cleaned, labels, scores
@@ -185,7 +185,7 @@ def clean_partition(df, *, text_field: str = "text", model_path=None, threshold:
                     output_field: str | None = None, with_labels: bool = False):
     """Clean the text column of one pandas DataFrame (one Dask partition).
 
-    All texts of the partition go through one batched ``classify_many`` call. The cleaned
+    All texts of the partition go through one batched ``clean_many`` call. The cleaned
     text replaces ``text_field`` (or goes to a new column ``output_field``); every other
     column, and the index, pass through unchanged. ``with_labels=True`` adds the columns
     ``unboil_labels`` and ``unboil_scores``: per text, the list of its lines' labels and of

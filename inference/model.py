@@ -185,7 +185,10 @@ class Model:
         return self.classify_many([text_or_lines], threshold)[0]
 
     def clean_many(self, docs, threshold: float | None = None) -> list[str]:
-        return [join_content(r) for r in self.classify_many(docs, threshold)]
+        """``clean`` for many documents in one batched pass (no per-line result objects)."""
+        t = self._threshold(threshold)
+        docs = [_as_lines(d) for d in docs]
+        return [_join_kept(d, p < t) for d, p in zip(docs, self._predict(docs))]
 
     def clean(self, text_or_lines, threshold: float | None = None) -> str:
         """The content lines of one document, with a blank line kept between paragraphs
@@ -206,14 +209,18 @@ class Model:
 def join_content(results: list[LineResult]) -> str:
     """The content lines, one per line, with one blank line where the input had a
     blank line between two kept lines (paragraph breaks survive)."""
+    return _join_kept([r.text for r in results], [r.is_content for r in results])
+
+
+def _join_kept(lines: list[str], keep) -> str:
     out, gap = [], False
-    for r in results:
-        if r.is_content:
+    for line, k in zip(lines, keep.tolist() if isinstance(keep, np.ndarray) else keep):
+        if k:
             if gap and out:
                 out.append("")
-            out.append(r.text)
+            out.append(line)
             gap = False
-        elif _is_blank(r.text):
+        elif _is_blank(line):
             gap = True
     return "\n".join(out)
 
