@@ -21,7 +21,7 @@ import numpy as np
 
 from . import features as F
 from .modelfile import ModelFileError, read_model_file, write_model_file
-from .trees import TREE_ARRAYS, check_trees, tree_scores
+from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "BATCH_LINES", "LineResult", "Model",
            "load_model", "default_model_path", "split_lines", "join_content"]
@@ -107,6 +107,15 @@ class Model:
 
     # --- scoring ----------------------------------------------------------------
     @functools.cached_property
+    def _compiled_trees(self):
+        # the faster, bit-identical evaluator when the trees allow it (<= 32 leaves each)
+        return compile_trees(self.arrays)
+
+    def _tree_scores(self, ctx: np.ndarray) -> np.ndarray:
+        compiled = self._compiled_trees
+        return tree_scores(ctx, self.arrays) if compiled is None else bitvector_scores(ctx, compiled)
+
+    @functools.cached_property
     def _ngram_tables(self):
         a = self.arrays
         return F.ngram_tables(a["idf_word"], a["idf_char"], a["coef_word"], a["coef_char"])
@@ -144,7 +153,7 @@ class Model:
         s1, shape = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
         ctx = F.context_matrix(s1, shape, offsets)
-        p = _sigmoid(tree_scores(ctx, self.arrays))
+        p = _sigmoid(self._tree_scores(ctx))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
     def predict_proba(self, docs) -> list[np.ndarray]:
