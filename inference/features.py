@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = [
     "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
-    "MAX_FEATURE_CHARS", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
+    "MAX_FEATURE_CHARS", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
     "SHAPE_NAMES", "context_matrix", "context_names", "doc_offsets",
 ]
@@ -95,6 +95,17 @@ class Encoded:
     """
 
     __slots__ = ("n", "cp", "fold", "cls", "line", "starts", "lens", "full_len")
+
+
+def distinct_lines(lines: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct lines in first-seen order, and each line's index among them.
+
+    Everything in stage 1 depends on a line alone, so repeated lines (a site's menus
+    and footers) are featurised once.
+    """
+    uniq = list(dict.fromkeys(lines))
+    index = dict(zip(uniq, range(len(uniq))))
+    return uniq, np.fromiter(map(index.__getitem__, lines), dtype=np.intp, count=len(lines))
 
 
 def encode_lines(lines) -> Encoded:

@@ -127,13 +127,10 @@ class Model:
         pages of one site repeat their menus and footers (a third of the lines in
         a batch of the shared benchmark pages are repeats).
         """
-        distinct = dict.fromkeys(lines)          # first occurrences, in order
-        if len(distinct) == len(lines):
+        uniq, inverse = F.distinct_lines(lines)
+        if len(uniq) == len(lines):
             return self._stage1_distinct(lines)
-        for i, line in enumerate(distinct):
-            distinct[line] = i
-        inverse = np.fromiter(map(distinct.__getitem__, lines), dtype=np.intp, count=len(lines))
-        scores, shapes = self._stage1_distinct(list(distinct))
+        scores, shapes = self._stage1_distinct(uniq)
         return scores[inverse], shapes[inverse]
 
     def _stage1_distinct(self, lines: list[str]):

@@ -67,10 +67,7 @@ class Stage1Design:
 
 def stage1_design(lines: list[str]) -> Stage1Design:
     """Hash every distinct line once; shapes for every line."""
-    index: dict[str, int] = {}
-    unique_of = np.fromiter((index.setdefault(l, len(index)) for l in lines),
-                            dtype=np.int64, count=len(lines))
-    uniq = list(index)
+    uniq, unique_of = F.distinct_lines(lines)
     words, chars, shapes = [], [], []
     for i in range(0, len(uniq), 50_000):
         enc = F.encode_lines(uniq[i:i + 50_000])
