@@ -30,7 +30,6 @@ EXIT_OUTPUT = 4         # an output could not be written (the run stops)
 EXIT_SOFTWARE = 70      # an internal error (a bug): please report it
 EXIT_INTERRUPTED = 130  # Ctrl-C
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (e.g. `| head`), as for other Unix tools
-DOCS_PER_BATCH = 64     # documents scored in one vectorised call
 
 log = logging.getLogger("unboil")
 
