@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def _pages(datasets: str | None) -> list[str]:
+    from training.datasets import SOURCES, datasets_root, load_sources
     try:
-        from training.datasets import SOURCES, datasets_root, load_sources
         docs = load_sources(datasets_root(datasets), SOURCES, n_jobs=2)
         return ["\n".join(d.lines) for d in docs]
-    except Exception as exc:          # no ../shared: the seeds still make a corpus
+    except OSError as exc:            # no ../shared (DatasetsNotFoundError is one): the seeds still make a corpus
         print(f"(shared datasets unavailable: {exc}; using the seed articles)", file=sys.stderr)
         return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
 
