@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .model import join_content, load_model, split_lines
+from .allocator import keep_freed_memory
 from .textio import InputError, read_text_file
 
 __all__ = ["DOCS_PER_BATCH", "Item", "expand_paths", "iter_jsonl", "render",
@@ -147,6 +148,7 @@ def _worker(model_path, batch, fmt, threshold, text_field):
     """Runs in a worker process: the model is loaded once per process, then cached."""
     model = _WORKER_MODELS.get(model_path)
     if model is None:
+        keep_freed_memory()     # as the parent process does (see allocator.py)
         model = _WORKER_MODELS[model_path] = load_model(model_path)
     return _render_batch(model, batch, fmt, threshold, text_field)
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .allocator import keep_freed_memory
 from .model import DEFAULT_THRESHOLD, load_model, split_lines
 from .modelfile import ModelFileError
 from . import batch as B
@@ -272,6 +273,7 @@ def run_clean(args) -> int:
         except W.WarcUnavailable as exc:
             log.error("%s", exc)
             return EXIT_USAGE
+    keep_freed_memory()     # a speed hint for the batch loop (see allocator.py)
     model = _load(args.model)
     if model is None:
         return EXIT_MODEL

@@ -63,9 +63,9 @@ _CLOSERS = set("\"'”’»)]")
 def _tables():
     """Per-code-point lookup tables for the Basic Multilingual Plane.
 
-    Built once per process (~50 ms): lowercase (single code point only, so positions
-    in the lowered array still match the original), and the character classes
-    the shape features count.
+    Built once per process: the folded form of each code point (lowercase, single
+    code point only so positions still match the original; digits and spaces folded),
+    and the character classes the shape features count.
     """
     n = 0x10000
     lower = np.arange(n, dtype=np.uint32)
@@ -82,7 +82,12 @@ def _tables():
             lower[c] = ord(lo)
     for ch in "\t\n\r\x0b\x0c":
         cls[ord(ch)] = 5
-    return lower, cls
+    # what n-grams hash: lowercase, digits folded to "0" (years and prices share n-grams),
+    # every space to " "; uint64 as the rolling hash needs
+    fold = lower.astype(np.uint64)
+    fold[cls == 3] = ord("0")
+    fold[cls == 5] = ord(" ")
+    return fold, cls
 
 
 class Encoded:
@@ -109,7 +114,7 @@ def distinct_lines(lines: list[str]) -> tuple[list[str], np.ndarray]:
 
 
 def encode_lines(lines) -> Encoded:
-    lower, classes = _tables()
+    fold_table, classes = _tables()
     capped = [l[:MAX_FEATURE_CHARS] for l in lines]
     enc = Encoded()
     enc.n = n = len(capped)
@@ -125,12 +130,13 @@ def encode_lines(lines) -> Encoded:
     enc.starts = np.zeros(n, dtype=np.int64)
     if n:
         enc.starts[1:] = np.cumsum(enc.lens + 1)[:-1]
-    bmp = cp < 0x10000
-    idx = np.where(bmp, cp, 0)
-    fold = np.where(bmp, lower[idx], cp).astype(np.uint64)
-    cls = np.where(bmp, classes[idx], 4).astype(np.uint8)   # astral: emoji, rare CJK → letter-like
-    fold[cls == 3] = ord("0")
-    fold[cls == 5] = ord(" ")
+    if len(cp) and cp.max() >= 0x10000:
+        bmp = cp < 0x10000
+        idx = np.where(bmp, cp, 0)
+        fold = np.where(bmp, fold_table[idx], cp)
+        cls = np.where(bmp, classes[idx], np.uint8(4))   # astral: emoji, rare CJK → letter-like
+    else:                                                # the common case: two lookups
+        fold, cls = fold_table[cp], classes[cp]
     enc.fold, enc.cls = fold, cls
     line = np.repeat(np.arange(n, dtype=np.int64), enc.lens + 1)[: len(cp)]
     enc.line = line
@@ -152,9 +158,12 @@ def _powers() -> tuple[np.ndarray, np.ndarray]:
 def _bucket(h: np.ndarray, seed: np.uint64, n_features: int) -> np.ndarray:
     """Multiplicative (Fibonacci) hashing: the top bits of (h ^ seed) * golden ratio."""
     bits = np.uint64(64 - int(n_features).bit_length() + 1)
+    out = h ^ seed
+    out *= _GOLDEN
+    out >>= bits
     # the values fit in 63 bits: viewing them as int64 (numpy's index type) is free and
     # spares every later gather a conversion
-    return (((h ^ seed) * _GOLDEN) >> bits).view(np.int64)
+    return out.view(np.int64)
 
 
 def ngram_segments(enc: Encoded):
@@ -170,7 +179,9 @@ def ngram_segments(enc: Encoded):
     starts = enc.starts
     h = fold.copy()
     for k in range(2, max(CHAR_NGRAMS) + 1):
-        h = h[:-1] * _P + fold[k - 1:]
+        h = h[:-1]              # in place: a batch's arrays are MBs, fresh temporaries cost
+        h *= _P
+        h += fold[k - 1:]
         if k in CHAR_NGRAMS:
             # an n-gram starting at p lies inside line i when starts[i] <= p <= starts[i] + lens[i] - k
             yield _kind(1, _bucket(h, _SEED_CHAR[k], N_CHAR_FEATURES), starts, starts + np.maximum(enc.lens - k + 1, 0))
@@ -184,7 +195,9 @@ def ngram_segments(enc: Encoded):
     # powers by position within the line keep the tables small (lines are capped)
     ppow, pinv = _powers()
     col = np.arange(len(fold)) - np.repeat(starts, enc.lens + 1)[: len(fold)]
-    g = np.concatenate(([np.uint64(0)], np.cumsum(fold * ppow[col])))
+    g = np.empty(len(fold) + 1, dtype=np.uint64)
+    g[0] = 0
+    np.cumsum(fold * ppow[col], out=g[1:])
     th = (g[e] - g[s]) * pinv[col[s]]
     per_line = np.bincount(enc.line[s], minlength=n)
     first = np.zeros(n, dtype=np.int64)
@@ -279,7 +292,8 @@ def ngram_scores(enc: Encoded, idf_word=None, idf_char=None, coef_word=None, coe
         tables = ngram_tables(idf_word, idf_char, coef_word, coef_char)
     sums = np.zeros((2, enc.n), dtype=np.complex128)
     for block, cols, lo, hi in ngram_segments(enc):
-        run = np.zeros(len(cols) + 1, dtype=np.complex128)
+        run = np.empty(len(cols) + 1, dtype=np.complex128)
+        run[0] = 0
         np.cumsum(tables[block].take(cols), out=run[1:])
         sums[block] += run[hi] - run[lo]
     norms = np.sqrt(np.maximum(sums.real, 0.0))

@@ -17,7 +17,8 @@ Two evaluators give bit-identical scores:
   splits are the ones with a threshold below x: a prefix of that feature's sorted
   thresholds, whose AND over all trees is precomputed. So a row costs one binary search
   and one contiguous (trees,) AND per feature instead of a random gather per tree and
-  level: 2x faster for the bundled 200 trees.
+  level; the exit leaf's value is then one gather (the lowest set bit is named by a
+  de Bruijn multiplication). About 3x faster than lock-step for the bundled 200 trees.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ TREE_ARRAYS = ("tree_feature", "tree_threshold", "tree_left", "tree_right", "tre
                "tree_roots", "tree_baseline", "tree_depth")
 # rows evaluated together: bounds the (rows × trees) index matrix
 _ROWS = 4096
-# rows per block of the bitvector evaluator: its (rows × trees) masks stay in cache
+# rows per block of the bitvector evaluator: its (rows × trees) masks stay in cache;
+# rows per binary search of a feature's thresholds (bounds the rank arrays)
 _BITVECTOR_ROWS = 512
+_SEARCH_ROWS = 8192
 MAX_BITVECTOR_LEAVES = 32
 
 
@@ -84,11 +87,20 @@ def check_trees(a: dict, n_features: int) -> str | None:
 
 
 class CompiledTrees:
-    """Per feature: sorted split thresholds and the running AND of their leaf masks
-    (``masks[f][k]`` = AND of the first k splits' masks, one uint32 per tree), plus
-    the leaf values as a (trees × 32) table indexed by left-to-right leaf number."""
+    """Per used feature (``features``): sorted split thresholds and the running AND of
+    their leaf masks (``masks[j][k]`` = AND of the first k splits' masks, one uint32 per
+    tree), plus the leaf values, flat, at ``tree * 32 + leaf_hash`` (see ``_leaf_hash``)."""
 
-    __slots__ = ("thresholds", "masks", "leaf_values", "baseline")
+    __slots__ = ("features", "thresholds", "masks", "leaf_table", "tree_offsets", "baseline")
+
+
+# De Bruijn multiplication: (b * _DEBRUIJN) >> 27 differs for each single bit b of a
+# uint32, so it names the lowest set bit without a log2 or a float conversion.
+_DEBRUIJN = 0x077CB531
+
+
+def _leaf_hash(position: int) -> int:
+    return ((1 << position) * _DEBRUIJN & 0xFFFFFFFF) >> 27
 
 
 def compile_trees(a: dict) -> CompiledTrees | None:
@@ -130,35 +142,56 @@ def compile_trees(a: dict) -> CompiledTrees | None:
             stack += [(int(right[node]), depth + 1), (~node, depth), (int(left[node]), depth + 1)]
     splits = np.flatnonzero(feature >= 0)
     comp = CompiledTrees()
-    comp.thresholds, comp.masks = [], []
+    comp.features, comp.thresholds, comp.masks = [], [], []
     for f in range(int(feature.max()) + 1 if len(feature) else 0):
         nodes = splits[feature[splits] == f]
+        if not len(nodes):
+            continue
         nodes = nodes[np.argsort(threshold[nodes], kind="stable")]
         masks = np.full((len(nodes) + 1, n_trees), full, dtype=np.uint32)
         for j, node in enumerate(nodes.tolist()):
             masks[j + 1] = masks[j]
             masks[j + 1, tree_of[node]] &= clear[node]
-        comp.thresholds.append(threshold[nodes])
-        comp.masks.append(masks)
-    comp.leaf_values = leaf_values
+        # Equal thresholds fail together, so a rank never falls between them: keep each
+        # value once (and the masks at the ranks that occur). Fewer steps per search,
+        # smaller tables; a 0/1 feature's dozens of splits at 0.5 become one.
+        values, first = np.unique(threshold[nodes], return_index=True)
+        comp.features.append(f)
+        comp.thresholds.append(values)
+        comp.masks.append(masks[np.append(first, len(nodes))])
+    hashed = np.zeros((n_trees, MAX_BITVECTOR_LEAVES))
+    hashed[:, [_leaf_hash(p) for p in range(MAX_BITVECTOR_LEAVES)]] = leaf_values
+    comp.leaf_table = hashed.ravel()
+    comp.tree_offsets = np.arange(n_trees, dtype=np.uint32) * np.uint32(MAX_BITVECTOR_LEAVES)
     comp.baseline = float(a["tree_baseline"][0])
     return comp
 
 
 def bitvector_scores(x: np.ndarray, comp: CompiledTrees) -> np.ndarray:
     """Raw scores of a compiled ensemble; bit-identical to ``tree_scores``."""
-    n_trees = comp.leaf_values.shape[0]
-    trees = np.arange(n_trees)
+    n_trees = len(comp.tree_offsets)
     out = np.empty(len(x))
-    for lo in range(0, len(x), _BITVECTOR_ROWS):
-        block = x[lo:lo + _BITVECTOR_ROWS]
-        alive = np.full((len(block), n_trees), 0xFFFFFFFF, dtype=np.uint32)
-        for f, (thresholds, masks) in enumerate(zip(comp.thresholds, comp.masks)):
-            if len(thresholds):
-                # splits with threshold < x fail (go right): a prefix of the sorted list
-                alive &= masks[np.searchsorted(thresholds, block[:, f], side="left")]
-        lowest = alive & (~alive + np.uint32(1))
-        # the lowest set bit's position: log2 of a power of two is exact in float64
-        leaf = np.log2(lowest.astype(np.float64)).astype(np.intp)
-        out[lo:lo + _BITVECTOR_ROWS] = comp.leaf_values[trees, leaf].sum(axis=1)
+    alive = np.empty((_BITVECTOR_ROWS, n_trees), dtype=np.uint32)
+    scratch = np.empty_like(alive)
+    for lo in range(0, len(x), _SEARCH_ROWS):
+        chunk = x[lo:lo + _SEARCH_ROWS]
+        # one binary search per feature and chunk: splits with threshold < x fail (go
+        # right), a prefix of the feature's sorted thresholds
+        ranks = [np.searchsorted(t, chunk[:, f], side="left") for f, t in zip(comp.features, comp.thresholds)]
+        for start in range(0, len(chunk), _BITVECTOR_ROWS):
+            stop = min(start + _BITVECTOR_ROWS, len(chunk))
+            a, tmp = alive[:stop - start], scratch[:stop - start]
+            a.fill(0xFFFFFFFF)
+            for masks, r in zip(comp.masks, ranks):
+                # "clip" skips take's bounds-checking copy; ranks are in range by construction
+                np.take(masks, r[start:stop], axis=0, out=tmp, mode="clip")
+                a &= tmp
+            # the lowest set bit (a & -a), hashed to a leaf slot of its tree
+            np.negative(a, out=tmp)
+            tmp &= a
+            tmp *= np.uint32(_DEBRUIJN)
+            tmp >>= np.uint32(27)
+            tmp += comp.tree_offsets
+            # summed along contiguous rows in tree order, as tree_scores sums: same bits
+            out[lo + start:lo + stop] = comp.leaf_table.take(tmp).sum(axis=1)
     return out + comp.baseline

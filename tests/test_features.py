@@ -111,3 +111,15 @@ def test_empty_batch():
     assert F.ngram_scores(enc, np.ones(F.N_WORD_FEATURES), np.ones(F.N_CHAR_FEATURES),
                           np.ones(F.N_WORD_FEATURES), np.ones(F.N_CHAR_FEATURES)).shape == (0,)
     assert F.shape_matrix(enc).shape == (0, len(F.SHAPE_NAMES))
+
+
+def test_astral_characters_take_the_slow_path_and_change_nothing_else():
+    plain = F.encode_lines(["Hello World 2024", "Read more"])
+    mixed = F.encode_lines(["Hello World 2024", "Read more", "🙂 Ok"])
+    n = len(plain.fold)
+    np.testing.assert_array_equal(mixed.fold[:n], plain.fold)
+    np.testing.assert_array_equal(mixed.cls[:n], plain.cls)
+    emoji = mixed.starts[2] + 1
+    assert mixed.fold[emoji] == ord("🙂") and mixed.cls[emoji] == 4    # kept as is, letter-like
+    assert mixed.fold.dtype == plain.fold.dtype == np.uint64
+    assert mixed.cls.dtype == plain.cls.dtype == np.uint8

@@ -82,3 +82,24 @@ def test_a_node_reached_twice_is_not_compiled():
     a["tree_right"] = a["tree_right"].copy()
     a["tree_right"][1] = 0                       # a cycle back to the root
     assert compile_trees(a) is None
+
+
+def test_rows_past_one_search_chunk_and_one_block_agree(seed_model):
+    # more rows than one binary-search chunk, ending in a partial block of rows
+    from inference import trees
+    a = seed_model.arrays
+    n_features = int(a["tree_feature"].max()) + 1
+    x = _inputs(n_features, rows=trees._SEARCH_ROWS + trees._BITVECTOR_ROWS + 7, seed=3)
+    np.testing.assert_array_equal(bitvector_scores(x, compile_trees(a)), tree_scores(x, a))
+
+
+def test_equal_thresholds_of_a_feature_are_kept_once():
+    from inference import features as F
+    a = load_model().arrays
+    compiled = compile_trees(a)
+    f = F.context_names().index("ends_terminal")       # a 0/1 feature: every split is at 0.5
+    assert (a["tree_feature"] == f).sum() > 1
+    j = compiled.features.index(f)
+    assert len(compiled.thresholds[j]) == 1 and len(compiled.masks[j]) == 2
+    for t, m in zip(compiled.thresholds, compiled.masks):
+        assert np.all(np.diff(t) > 0) and len(m) == len(t) + 1

@@ -1,0 +1,52 @@
+"""The benchmark scripts run end to end on a few pages, so none goes stale unnoticed.
+
+They print tables of measurements; these tests check that the scripts work and print
+the rows they promise, never the timings (machines here are shared and noisy).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, needs_shared, shared_datasets
+
+
+def _bench(script: str, *args: str, timeout: int = 300) -> str:
+    env_datasets = shared_datasets()
+    cmd = [sys.executable, str(ROOT / "benchmarks" / script), *args]
+    if env_datasets is not None and script != "dask_scaling.py":
+        cmd += ["--datasets", str(env_datasets)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@needs_shared
+def test_speed_benchmark_prints_a_row_per_run():
+    out = _bench("speed.py", "--limit", "2", "--no-trafilatura", "--repeats", "2")
+    for row in ("| unboil clean (text, -j 1) |", "| unboil clean -o DIR (text, -j 1, a file per page) |",
+                "| C4 line rule (text) |"):
+        assert row in out, out
+    assert "fastest of 2 run(s)" in out
+
+
+def test_scale_benchmark_streams_a_small_corpus(tmp_path):
+    # runs on the seeds when the shared datasets are missing
+    out = _bench("scale.py", "--sizes", "0.0005", "--workdir", str(tmp_path))
+    assert "| corpus MB | records |" in out
+    rows = [l for l in out.splitlines() if l.startswith("| ") and l[2].isdigit()]
+    assert len(rows) == 1 and int(rows[0].split("|")[2]) > 0, out     # one corpus, some records
+
+
+@needs_shared
+def test_quality_benchmark_prints_the_table():
+    out = _bench("quality.py", "--sources", "l3s-gn1", "--limit", "3", "--peers", "none")
+    assert "unboil" in out and "l3s-gn1" in out, out
+
+
+def test_dask_scaling_benchmark_runs():
+    pytest.importorskip("dask.distributed")
+    out = _bench("dask_scaling.py", "--records", "200", "--workers", "1", "--repeats", "1")
+    assert [l for l in out.splitlines() if l.startswith("| 1 |")], out
