@@ -172,17 +172,23 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
     def tagged():
         for batch in batches:
             pending.append(batch)
-            yield delayed(_worker)(model_path, [_strip(it) for it in batch], fmt, threshold, text_field)
+            yield delayed(_worker)(model_path, [_strip(it, text_field) for it in batch], fmt, threshold, text_field)
 
     runner = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for outputs in runner(tagged()):
         yield pending.pop(0), outputs
 
 
-def _strip(item: Item) -> Item:
+def _strip(item: Item, text_field: str) -> Item:
     """What a worker needs of an item: not its output target, nor a WARC record's bytes
-    (the worker only cleans the lines; records are written in this process)."""
-    return Item(item.name, item.lines, item.record, None, item.error, item.raw)
+    (the worker only cleans the lines; records are written in this process), nor a JSONL
+    record's text a second time (it travels as ``lines``; the cleaned text takes the
+    field's place, so the record keeps its field order)."""
+    record = item.record
+    if record is not None and item.lines is not None:
+        record = dict(record)
+        record[text_field] = None
+    return Item(item.name, item.lines, record, None, item.error, item.raw)
 
 
 class OutputSink:

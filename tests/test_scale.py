@@ -133,3 +133,14 @@ def test_truncated_compressed_jsonl_reports_the_break(kind, seed_model_path, tmp
     assert code == cli.EXIT_INPUT
     assert f"{path}: broken {kind} data" in err
     assert 0 < len(out.splitlines()) < 20_000
+
+
+def test_workers_get_the_text_once_and_records_keep_their_field_order():
+    from inference.batch import Item, _strip, render
+    record = {"id": 7, "text": "Home\nThe article.", "url": "https://example.org/7"}
+    item = Item("in.jsonl:1", lines=["Home", "The article."], record=record)
+    sent = _strip(item, "text")
+    assert sent.record == {"id": 7, "text": None, "url": "https://example.org/7"}
+    assert record["text"] == "Home\nThe article."                 # the caller's record is untouched
+    out = json.loads(render("jsonl", sent, "The article."))
+    assert list(out) == ["id", "text", "url"] and out["text"] == "The article."
