@@ -314,13 +314,17 @@ def shape_matrix(enc: Encoded) -> np.ndarray:
     if n == 0:
         return out
     line, cls, cp = enc.line, enc.cls, enc.cp
-    # one bincount of (line, class) pairs counts every class at once; the "\n"
-    # separators get a class of their own so they count as nothing
-    key = cls.astype(np.int64)
-    key[enc.starts[1:] - 1] = 7
-    word = (cls >= 1) & (cls <= 4)
-    key[word & ~np.concatenate(([False], word[:-1]))] += 8     # first letter of a word: classes 9-12
-    key += line * 16
+    # one bincount of (line, class) pairs counts every class at once: key = 16 * line
+    # + class, + 8 at the first letter of a word (classes 9-12); the "\n" separators
+    # (spaces, class 5) become class 7 so they count as nothing
+    word = (cls - np.uint8(1)) < 4                  # classes 1-4 (0 wraps around to 255)
+    first_letter = np.empty(len(word), dtype=bool)
+    first_letter[0] = word[0]
+    np.greater(word[1:], word[:-1], out=first_letter[1:])
+    key = line * 16
+    key += cls
+    key += first_letter.view(np.uint8) << np.uint8(3)
+    key[enc.starts[1:] - 1] += 2
     counts = np.bincount(key, minlength=16 * n).reshape(n, 16).astype(np.float64)
     by_class = counts[:, :8] + counts[:, 8:]
     letters = by_class[:, 1] + by_class[:, 2] + by_class[:, 4]
@@ -330,15 +334,15 @@ def shape_matrix(enc: Encoded) -> np.ndarray:
     spaces = by_class[:, 5]
     nonspace = np.maximum(enc.lens - spaces, 1)
     n_words = counts[:, 9:13].sum(axis=1)
-    # first and last non-space character of each line: positions are sorted by line,
-    # so each line's are one run in ``pos``
+    # first and last non-space character of each line: the non-space positions are
+    # sorted, so a line's are the run between its start and end
     pos = np.flatnonzero(cls != 5)          # separators are spaces too
-    ln = line[pos]
-    lo = np.searchsorted(ln, np.arange(n), side="left")
-    hi = np.searchsorted(ln, np.arange(n), side="right")
+    lo = np.searchsorted(pos, enc.starts)
+    hi = np.searchsorted(pos, enc.starts + enc.lens)
     has = hi > lo
-    pos = np.append(pos, 0)                 # keeps the gathers below in range when no line has text
-    first = np.where(has, pos[lo], -1)
+    if not len(pos):                        # no line has text: keep the gathers below in range
+        pos = np.zeros(1, dtype=np.intp)
+    first = np.where(has, pos[np.minimum(lo, len(pos) - 1)], -1)
     last = np.where(has, pos[np.maximum(hi - 1, 0)], -1)
     last_ch = np.where(has, cp[np.maximum(last, 0)], 0)
     # a closing quote or bracket after the full stop still ends a sentence

@@ -123,3 +123,15 @@ def test_astral_characters_take_the_slow_path_and_change_nothing_else():
     assert mixed.fold[emoji] == ord("🙂") and mixed.cls[emoji] == 4    # kept as is, letter-like
     assert mixed.fold.dtype == plain.fold.dtype == np.uint64
     assert mixed.cls.dtype == plain.cls.dtype == np.uint8
+
+
+def test_shape_features_of_blank_and_spaced_lines():
+    lines = ["", "   ", "\t", "  Hello, World!  ", "| Home | News", "x"]
+    shape = F.shape_matrix(F.encode_lines(lines))
+    names = list(F.SHAPE_NAMES)
+    assert shape[0, names.index("log_words")] == 0 and shape[1, names.index("ends_terminal")] == 0
+    assert shape[3, names.index("ends_terminal")] == 1 and shape[3, names.index("starts_upper")] == 1
+    assert shape[3, names.index("log_words")] == pytest.approx(np.log1p(2))
+    assert shape[4, names.index("has_pipe_or_bullet")] == 1 and shape[5, names.index("has_pipe_or_bullet")] == 0
+    for i, line in enumerate(lines):
+        np.testing.assert_array_equal(F.shape_matrix(F.encode_lines([line]))[0], shape[i])
