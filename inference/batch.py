@@ -135,7 +135,7 @@ def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str
     # cleaned text alone (no result object per line: a tenth of the run time)
     per_line = fmt == "tsv" or (fmt == "jsonl" and any(it.record is None for it in ok))
     docs = [it.lines for it in ok]
-    results = iter(model.classify_many(docs, threshold) if per_line else model.clean_many(docs, threshold))
+    results = iter(model.classify_many(docs, threshold) if per_line else model._clean_lines(docs, threshold))
     return [render(fmt, it, next(results) if it.lines is not None else None, text_field)
             if (it.lines is not None or it.record is not None or it.raw is not None) else ""
             for it in batch]
@@ -206,6 +206,7 @@ class OutputSink:
         self.target = None
         self.ctx = None
         self.fh = None
+        self.folder = None      # the last output folder made: most files share it
 
     def write(self, target, data) -> None:
         if target is None:
@@ -214,7 +215,9 @@ class OutputSink:
         if target != self.target:
             self.commit()
             from .textio import atomic_open
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent != self.folder:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self.folder = target.parent
             self.ctx = atomic_open(target, "wb" if self.binary else "w")
             self.fh = self.ctx.__enter__()
             self.target = target

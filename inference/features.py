@@ -389,7 +389,8 @@ def context_names() -> list[str]:
 def _window_mean(x, doc_of, offsets, w):
     """Mean of x over [i-w, i+w] clipped to the line's document."""
     n = len(x)
-    c = np.concatenate(([0.0], np.cumsum(x)))
+    c = np.zeros(n + 1, dtype=x.dtype)      # integer x: exact sums
+    np.cumsum(x, out=c[1:])
     i = np.arange(n)
     lo = np.maximum(i - w, offsets[doc_of])
     hi = np.minimum(i + w + 1, offsets[doc_of + 1])
@@ -464,7 +465,10 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) ->
     # the article's core: where prose is densest (largest window mean of prose mass).
     # Comments and related stories read like prose but sit past a run of non-prose
     # lines (headers, forms, "Reply") away from the core.
-    dense = _window_mean(mass, doc_of, offsets, CORE_WINDOW)
+    # Summed in fixed point (2**-32), so exactly: float running sums over a batch differ
+    # in the last bits with the document's offset in it, and on a run of identical lines
+    # (all windows tied) that moved the core, so a page alone and in a batch differed.
+    dense = _window_mean(np.rint(mass * 2.0 ** 32).astype(np.int64), doc_of, offsets, CORE_WINDOW)
     nonempty = sizes > 0
     peak = np.zeros(n_docs)
     peak[nonempty] = np.maximum.reduceat(dense, offsets[:-1][nonempty])

@@ -202,8 +202,12 @@ class Model:
 
     def clean_many(self, docs, threshold: float | None = None) -> list[str]:
         """``clean`` for many documents in one batched pass (no per-line result objects)."""
+        return self._clean_lines([_as_lines(d) for d in docs], threshold)
+
+    def _clean_lines(self, docs: list[list[str]], threshold=None) -> list[str]:
+        """``clean_many`` for documents already split into lines of type str (the batch
+        runner's, straight from ``split_lines``): no second pass to check them."""
         t = self._threshold(threshold)
-        docs = [_as_lines(d) for d in docs]
         probs, nonblank = self._predict_parts(docs)
         return [_join_kept(d, p < t, k) for d, p, k in zip(docs, probs, nonblank)]
 

@@ -87,6 +87,9 @@ def test_classify_returns_every_line_once_with_a_score(seed_model, text, t):
 
 @SETTINGS
 @given(docs=st.lists(texts, max_size=6))
+# found by hypothesis: on a run of identical lines every window ties for the article's
+# core, and float running sums over the batch used to pick a different one than alone
+@example(docs=["0", "0\n" * 150 + "\n"])
 def test_batch_equals_one_at_a_time(seed_model, docs):
     batch = seed_model.classify_many(docs)
     assert len(batch) == len(docs)
