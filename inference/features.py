@@ -468,7 +468,7 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) ->
     # Summed in fixed point (2**-32), so exactly: float running sums over a batch differ
     # in the last bits with the document's offset in it, and on a run of identical lines
     # (all windows tied) that moved the core, so a page alone and in a batch differed.
-    # (mass <= log1p(line length) < 17: int64 holds the sums of 10**8 lines)
+    # (mass <= log1p(line length) < 20 below 400 M characters: int64 holds 10**8 lines)
     dense = _window_mean(np.rint(mass * 2.0 ** 32).astype(np.int64), doc_of, offsets, CORE_WINDOW)
     nonempty = sizes > 0
     peak = np.zeros(n_docs)
