@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from training.baselines import c4_keep  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict, load_predictions  # noqa: E402
+from inference.model import keep_mask  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
 from training.render import decode_html  # noqa: E402
@@ -105,7 +106,8 @@ def main(argv=None) -> int:
     outputs: dict[str, list[str]] = {
         "keep-all": ["\n".join(d.lines) for d in docs],
         "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
-        "unboil (text)": ["\n".join(l for l, p in zip(d.lines, pr) if p < 0.5) for d, pr in zip(docs, probs)],
+        "unboil (text)": ["\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr)) if k)
+                          for d, pr in zip(docs, probs)],
     }
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     for peer in peers:

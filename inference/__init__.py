@@ -8,12 +8,13 @@
 This package needs only numpy and scipy at prediction time; it never imports
 ``training``.
 """
-from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, LineResult, Model,
-                    default_model_path, load_model, split_lines)
+from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, LineResult, Model,
+                    default_model_path, keep_mask, load_model, split_lines)
 from .modelfile import ModelFileError
 
 __all__ = ["load_model", "Model", "LineResult", "ModelFileError", "CONTENT", "BOILERPLATE",
-           "DEFAULT_THRESHOLD", "default_model_path", "split_lines", "clean", "classify"]
+           "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "default_model_path", "keep_mask", "split_lines",
+           "clean", "classify"]
 __version__ = "0.1.0"
 
 _default = None
@@ -26,11 +27,13 @@ def _default_model() -> Model:
     return _default
 
 
-def clean(text, threshold: float | None = None, model: Model | None = None) -> str:
+def clean(text, threshold: float | None = None, model: Model | None = None,
+          min_chars: int | None = None) -> str:
     """The content lines of ``text`` (default model unless ``model`` is given)."""
-    return (model or _default_model()).clean(text, threshold)
+    return (model or _default_model()).clean(text, threshold, min_chars)
 
 
-def classify(text_or_lines, threshold: float | None = None, model: Model | None = None):
+def classify(text_or_lines, threshold: float | None = None, model: Model | None = None,
+             min_chars: int | None = None):
     """Every line of ``text_or_lines`` with its label and P(boilerplate)."""
-    return (model or _default_model()).classify(text_or_lines, threshold)
+    return (model or _default_model()).classify(text_or_lines, threshold, min_chars)

@@ -129,13 +129,15 @@ def batched(items: Iterable[Item], size: int = DOCS_PER_BATCH) -> Iterator[list[
         yield batch
 
 
-def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str) -> list[str]:
+def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str,
+                  min_chars=None) -> list[str]:
     ok = [it for it in batch if it.lines is not None]
     # per-line labels and scores only where the output shows them; otherwise the
     # cleaned text alone (no result object per line: a tenth of the run time)
     per_line = fmt == "tsv" or (fmt == "jsonl" and any(it.record is None for it in ok))
     docs = [it.lines for it in ok]
-    results = iter(model.classify_many(docs, threshold) if per_line else model._clean_lines(docs, threshold))
+    results = iter(model.classify_many(docs, threshold, min_chars) if per_line
+                   else model._clean_lines(docs, threshold, min_chars))
     return [render(fmt, it, next(results) if it.lines is not None else None, text_field)
             if (it.lines is not None or it.record is not None or it.raw is not None) else ""
             for it in batch]
@@ -144,17 +146,17 @@ def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str
 _WORKER_MODELS: dict = {}
 
 
-def _worker(model_path, batch, fmt, threshold, text_field):
+def _worker(model_path, batch, fmt, threshold, text_field, min_chars=None):
     """Runs in a worker process: the model is loaded once per process, then cached."""
     model = _WORKER_MODELS.get(model_path)
     if model is None:
         keep_freed_memory()     # as the parent process does (see allocator.py)
         model = _WORKER_MODELS[model_path] = load_model(model_path)
-    return _render_batch(model, batch, fmt, threshold, text_field)
+    return _render_batch(model, batch, fmt, threshold, text_field, min_chars)
 
 
 def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, fmt: str = "text",
-                threshold=None, text_field: str = "text", n_jobs: int = 1
+                threshold=None, text_field: str = "text", n_jobs: int = 1, min_chars=None
                 ) -> Iterator[tuple[list[Item], list[str]]]:
     """(batch, rendered outputs) for each batch, in input order.
 
@@ -164,7 +166,7 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
     """
     if n_jobs <= 1:
         for batch in batches:
-            yield batch, _render_batch(model, batch, fmt, threshold, text_field)
+            yield batch, _render_batch(model, batch, fmt, threshold, text_field, min_chars)
         return
     from joblib import Parallel, delayed
     pending: list = []
@@ -172,7 +174,8 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
     def tagged():
         for batch in batches:
             pending.append(batch)
-            yield delayed(_worker)(model_path, [_strip(it, text_field) for it in batch], fmt, threshold, text_field)
+            yield delayed(_worker)(model_path, [_strip(it, text_field) for it in batch], fmt, threshold,
+                                   text_field, min_chars)
 
     runner = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for outputs in runner(tagged()):

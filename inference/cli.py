@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import keep_freed_memory
-from .model import DEFAULT_THRESHOLD, load_model, split_lines
+from .model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, load_model, split_lines
 from .modelfile import ModelFileError
 from . import batch as B
 from .textio import DECOMPRESS_ERRORS, InputError, broken_data, decode_text, open_binary
@@ -41,6 +41,7 @@ examples:
   cat a.txt b.txt | unboil clean -         read stdin ('-' or no FILE)
   unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
   unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
+  unboil clean --min-chars 0 a.txt         an empty result when no line looks like content
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
   unboil clean --input-format jsonl --text-field text corpus.jsonl.gz > clean.jsonl
   unboil clean --input-format warc -o cleaned/ CC-MAIN-*.warc.wet.gz   WET in, WET out
@@ -65,6 +66,16 @@ def _threshold(value: str) -> float:
     if not 0.0 <= t <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return t
+
+
+def _min_chars(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return n
 
 
 def add_clean_parser(sub) -> argparse.ArgumentParser:
@@ -99,6 +110,11 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_threshold, default=None, metavar="T",
                    help="a line is boilerplate when P(boilerplate) >= T; raise T to keep more, "
                         f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
+    p.add_argument("--min-chars", type=_min_chars, default=None, metavar="N",
+                   help="when a document's content lines would hold fewer than N characters, the model "
+                        "found no article in it and every line is kept; 0 keeps only what the model "
+                        "labels content, even nothing (default: the model's, usually "
+                        f"{MIN_ARTICLE_CHARS})")
     p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, errors only")
     p.set_defaults(run=run_clean)
@@ -345,7 +361,8 @@ def run_clean(args) -> int:
     emitted = 0
     try:
         results = B.clean_items(B.batched(items()), model=model, model_path=args.model, fmt=fmt,
-                                threshold=args.threshold, text_field=args.text_field, n_jobs=args.jobs)
+                                threshold=args.threshold, text_field=args.text_field, n_jobs=args.jobs,
+                                min_chars=args.min_chars)
         for batch, outputs in results:
             for item, data in zip(batch, outputs):
                 if item.error:

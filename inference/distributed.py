@@ -129,6 +129,15 @@ def _check_threshold(threshold) -> None:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
 
 
+def _check_min_chars(min_chars) -> None:
+    if min_chars is None:
+        return
+    if isinstance(min_chars, bool) or not isinstance(min_chars, numbers.Integral):
+        raise TypeError(f"min_chars must be a whole number >= 0, got {min_chars!r}")
+    if min_chars < 0:
+        raise ValueError(f"min_chars must be 0 or more, got {min_chars!r}")
+
+
 def _is_missing(value) -> bool:
     if value is None:
         return True
@@ -153,12 +162,12 @@ def _texts(values, field: str, where) -> list[str]:
     return texts
 
 
-def _clean_texts(texts: list[str], model_path, threshold, with_labels: bool):
+def _clean_texts(texts: list[str], model_path, threshold, with_labels: bool, min_chars=None):
     """One batched call; the cleaned texts and, with labels, lines' labels/scores."""
     model = get_model(model_path)
     if not with_labels:
-        return model.clean_many(texts, threshold), None, None
-    results = model.classify_many(texts, threshold)
+        return model.clean_many(texts, threshold, min_chars), None, None
+    results = model.classify_many(texts, threshold, min_chars)
     cleaned = [join_content(r) for r in results]
     labels = [[r.label for r in doc] for doc in results]
     scores = [[r.score for r in doc] for doc in results]
@@ -182,7 +191,8 @@ def _check_columns(columns, text_field, output_field, with_labels) -> None:
 
 
 def clean_partition(df, *, text_field: str = "text", model_path=None, threshold: float | None = None,
-                    output_field: str | None = None, with_labels: bool = False):
+                    output_field: str | None = None, with_labels: bool = False,
+                    min_chars: int | None = None):
     """Clean the text column of one pandas DataFrame (one Dask partition).
 
     All texts of the partition go through one batched ``clean_many`` call. The cleaned
@@ -198,12 +208,13 @@ def clean_partition(df, *, text_field: str = "text", model_path=None, threshold:
     output_field = text_field if output_field is None else output_field
     _check_columns(df.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
+    _check_min_chars(min_chars)
     column = df[text_field]
     if isinstance(column, pd.DataFrame):
         raise ValueError(f"more than one column is named {text_field!r}")
     index = df.index
     texts = _texts(column.tolist(), text_field, lambda i: f"row {index[i]!r}")
-    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels)
+    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars)
     out = df.copy(deep=False)
     out[output_field] = pd.Series(cleaned, index=index, dtype=_text_dtype(column.dtype))
     if with_labels:
@@ -225,7 +236,8 @@ def _meta(meta, text_field, output_field, with_labels):
 
 
 def clean_dataframe(ddf, *, text_field: str = "text", model_path=None, threshold: float | None = None,
-                    output_field: str | None = None, with_labels: bool = False):
+                    output_field: str | None = None, with_labels: bool = False,
+                    min_chars: int | None = None):
     """A lazy Dask DataFrame: ``ddf`` with its text column cleaned (see ``clean_partition``).
 
     ``ddf.map_partitions(clean_partition, ...)`` with the output schema given as ``meta``, so
@@ -235,16 +247,17 @@ def clean_dataframe(ddf, *, text_field: str = "text", model_path=None, threshold
     output_field = text_field if output_field is None else output_field
     _check_columns(ddf.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
+    _check_min_chars(min_chars)
     return ddf.map_partitions(clean_partition, text_field=text_field, model_path=model_path,
                               threshold=threshold, output_field=output_field,
-                              with_labels=with_labels,
+                              with_labels=with_labels, min_chars=min_chars,
                               meta=_meta(ddf._meta, text_field, output_field, with_labels))
 
 
 # --- dict records / dask.bag / JSONL --------------------------------------------------------
 def clean_records(records, *, text_field: str = "text", model_path=None,
                   threshold: float | None = None, output_field: str | None = None,
-                  with_labels: bool = False, _where=None) -> list[dict]:
+                  with_labels: bool = False, min_chars: int | None = None, _where=None) -> list[dict]:
     """Clean the ``text_field`` of a batch of dict records (one Dask Bag partition).
 
     Returns new dicts (the inputs are not changed) with every key and value as it was,
@@ -255,6 +268,7 @@ def clean_records(records, *, text_field: str = "text", model_path=None,
     records = list(records)
     output_field = text_field if output_field is None else output_field
     _check_threshold(threshold)
+    _check_min_chars(min_chars)
     if with_labels:
         _check_columns([text_field], text_field, output_field, with_labels)
     for i, r in enumerate(records):
@@ -262,7 +276,7 @@ def clean_records(records, *, text_field: str = "text", model_path=None,
             raise TypeError(f"record {i} is a {type(r).__name__}, expected a dict")
     where = _where or (lambda i: f"record {i}")
     texts = _texts([r.get(text_field) for r in records], text_field, where)
-    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels)
+    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars)
     out = []
     for k, r in enumerate(records):
         r = dict(r)
@@ -301,7 +315,7 @@ def _part_name(i: int) -> str:
 
 def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None,
                 threshold: float | None = None, output_field: str | None = None,
-                with_labels: bool = False, blocksize="64MB", scheduler=None,
+                with_labels: bool = False, min_chars: int | None = None, blocksize="64MB", scheduler=None,
                 num_workers: int | None = None, storage_options: dict | None = None) -> list[str]:
     """Clean a JSONL corpus end to end; returns the paths of the files written.
 
@@ -325,6 +339,7 @@ def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None
     from fsspec.utils import infer_compression
 
     _check_threshold(threshold)
+    _check_min_chars(min_chars)
     if with_labels:
         _check_columns([text_field], text_field,
                        text_field if output_field is None else output_field, with_labels)
@@ -344,7 +359,8 @@ def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None
                          storage_options=storage_options)
     cleaned = lines.map_partitions(_clean_jsonl_block, text_field=text_field,
                                    model_path=model_path, threshold=threshold,
-                                   output_field=output_field, with_labels=with_labels)
+                                   output_field=output_field, with_labels=with_labels,
+                                   min_chars=min_chars)
     compute_kw = {}
     if scheduler is not None:
         compute_kw["scheduler"] = scheduler

@@ -4,7 +4,10 @@ One pipeline, batched over documents::
 
     text → lines → (non-blank lines) → stage 1: hashed TF-IDF n-grams → logistic regression
          → stage 2: the line's score, its neighbours' scores, window means, position,
-           distance to the densest prose, shape → boosted trees → P(boilerplate) per line
+           distance to the densest prose, shape → boosted trees
+         → logits smoothed along the document (SMOOTHING) → P(boilerplate) per line
+         → keep the lines below the threshold, or every line when those hold fewer
+           than MIN_ARTICLE_CHARS characters (no article found: nothing is emptied)
 
 Every input line comes back with its label and score (like jusText, nothing is
 silently dropped); ``clean`` keeps the content lines.
@@ -23,14 +26,26 @@ from . import features as F
 from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
-__all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "BATCH_LINES", "LineResult", "Model",
-           "load_model", "default_model_path", "split_lines", "join_content"]
+__all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "BATCH_LINES",
+           "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
+           "keep_mask", "smooth_scores"]
 
 CONTENT = "content"
 BOILERPLATE = "boilerplate"
 # A line is boilerplate when P(boilerplate) >= threshold. Raise the threshold to
 # keep more lines (higher recall of the article, more leftovers); lower it to drop more.
 DEFAULT_THRESHOLD = 0.5
+# When the lines a document keeps hold fewer characters than this, the model has
+# found no article in it (a short page, a code listing, prose it was not trained
+# on), and every line is kept: a whole page returned as content loses less than a
+# page returned empty. 0 turns the fallback off. Chosen by nested cross-validation
+# (docs/experiments.md). Trained models record it; a model file without it uses this.
+MIN_ARTICLE_CHARS = 500
+# Stage-2 logits are smoothed along the document: each becomes (1 - w) of itself plus
+# w of the mean of its two neighbours, so a line alone in a run of the other class is
+# pulled towards it. Trained models record it; a model file without it is not smoothed.
+# Chosen by nested cross-validation, then capped by the seed pages (docs/experiments.md).
+SMOOTHING = 0.2
 # Lines featurised per vectorised call: bounds memory on huge inputs while
 # keeping per-call overhead small.
 BATCH_LINES = 20_000
@@ -84,6 +99,21 @@ def _is_blank(line: str) -> bool:
     return not line or line.isspace()
 
 
+def smooth_scores(z: np.ndarray, offsets: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * z[i] + weight * (z[i-1] + z[i+1]) / 2`` within each document
+    (``offsets`` as ``features.doc_offsets``); a document's first and last line stand
+    in for their missing neighbour."""
+    if weight == 0.0 or len(z) == 0:
+        return z
+    i = np.arange(len(z))
+    sizes = np.diff(offsets)
+    start = np.repeat(offsets[:-1], sizes)
+    end = np.repeat(offsets[1:], sizes)
+    prev = z[np.maximum(i - 1, start)]
+    nxt = z[np.minimum(i + 1, end - 1)]
+    return (1.0 - weight) * z + (0.5 * weight) * (prev + nxt)
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
 
@@ -103,6 +133,15 @@ class Model:
     @property
     def threshold(self) -> float:
         return float(self.header.get("threshold", DEFAULT_THRESHOLD))
+
+    @property
+    def smoothing(self) -> float:
+        return float(self.header.get("smoothing", 0.0))
+
+    @property
+    def min_chars(self) -> int:
+        """Below this many kept characters a document is kept whole (``MIN_ARTICLE_CHARS``)."""
+        return int(self.header.get("min_article_chars", MIN_ARTICLE_CHARS))
 
     @property
     def card(self) -> dict:
@@ -153,7 +192,7 @@ class Model:
         s1, shape = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
         ctx = F.context_matrix(s1, shape, offsets)
-        p = _sigmoid(self._tree_scores(ctx))
+        p = _sigmoid(smooth_scores(self._tree_scores(ctx), offsets, self.smoothing))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
     def predict_proba(self, docs) -> list[np.ndarray]:
@@ -190,31 +229,38 @@ class Model:
             out.append(full)
         return out, keep
 
-    def classify_many(self, docs, threshold: float | None = None) -> list[list[LineResult]]:
-        t = self._threshold(threshold)
+    def classify_many(self, docs, threshold: float | None = None,
+                      min_chars: int | None = None) -> list[list[LineResult]]:
+        t, m = self._threshold(threshold), self._min_chars(min_chars)
         docs = [_as_lines(d) for d in docs]
-        return [[LineResult(line, BOILERPLATE if s >= t else CONTENT, float(s))
-                 for line, s in zip(d, p)] for d, p in zip(docs, self._predict(docs))]
+        probs, nonblank = self._predict_parts(docs)
+        out = []
+        for d, p, k in zip(docs, probs, nonblank):
+            keep = _keep(d, p, t, m, k)
+            out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
+                        for line, kp, s in zip(d, keep.tolist(), p.tolist())])
+        return out
 
-    def classify(self, text_or_lines, threshold: float | None = None) -> list[LineResult]:
+    def classify(self, text_or_lines, threshold: float | None = None,
+                 min_chars: int | None = None) -> list[LineResult]:
         """Every line of one document with its label and P(boilerplate)."""
-        return self.classify_many([text_or_lines], threshold)[0]
+        return self.classify_many([text_or_lines], threshold, min_chars)[0]
 
-    def clean_many(self, docs, threshold: float | None = None) -> list[str]:
+    def clean_many(self, docs, threshold: float | None = None, min_chars: int | None = None) -> list[str]:
         """``clean`` for many documents in one batched pass (no per-line result objects)."""
-        return self._clean_lines([_as_lines(d) for d in docs], threshold)
+        return self._clean_lines([_as_lines(d) for d in docs], threshold, min_chars)
 
-    def _clean_lines(self, docs: list[list[str]], threshold=None) -> list[str]:
+    def _clean_lines(self, docs: list[list[str]], threshold=None, min_chars=None) -> list[str]:
         """``clean_many`` for documents already split into lines of type str (the batch
         runner's, straight from ``split_lines``): no second pass to check them."""
-        t = self._threshold(threshold)
+        t, m = self._threshold(threshold), self._min_chars(min_chars)
         probs, nonblank = self._predict_parts(docs)
-        return [_join_kept(d, p < t, k) for d, p, k in zip(docs, probs, nonblank)]
+        return [_join_kept(d, _keep(d, p, t, m, k), k) for d, p, k in zip(docs, probs, nonblank)]
 
-    def clean(self, text_or_lines, threshold: float | None = None) -> str:
+    def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None) -> str:
         """The content lines of one document, with a blank line kept between paragraphs
         where the input had one."""
-        return self.clean_many([text_or_lines], threshold)[0]
+        return self.clean_many([text_or_lines], threshold, min_chars)[0]
 
     def _threshold(self, threshold):
         t = self.threshold if threshold is None else float(threshold)
@@ -222,9 +268,41 @@ class Model:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         return t
 
+    def _min_chars(self, min_chars):
+        m = self.min_chars if min_chars is None else min_chars
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 0:
+            raise ValueError(f"min_chars must be a whole number >= 0, got {min_chars!r}")
+        return int(m)
+
     # --- persistence --------------------------------------------------------------
     def save(self, path) -> None:
         write_model_file(path, self.arrays, self.header)
+
+
+def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
+              min_chars: int = MIN_ARTICLE_CHARS) -> np.ndarray:
+    """Which lines of one document to keep, given each line's P(boilerplate).
+
+    A line is kept when its score is below ``threshold``, unless the kept lines hold
+    fewer than ``min_chars`` characters: then the model found no article and every
+    non-blank line is kept. The one rule behind ``clean``, ``classify`` and the
+    evaluation.
+    """
+    return _keep(lines, np.asarray(probs), threshold, min_chars,
+                 [i for i, l in enumerate(lines) if not _is_blank(l)])
+
+
+def _keep(lines, probs, threshold, min_chars, nonblank) -> np.ndarray:
+    keep = probs < threshold
+    if min_chars > 0:
+        total = 0
+        for i in np.flatnonzero(keep).tolist():     # stops as soon as the text is long enough
+            total += len(lines[i].strip())
+            if total >= min_chars:
+                return keep
+        keep = np.zeros(len(lines), dtype=bool)
+        keep[nonblank] = True
+    return keep
 
 
 def join_content(results: list[LineResult]) -> str:
@@ -290,4 +368,10 @@ def load_model(path=None) -> Model:
     t = header.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
         raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")
+    w = header.get("smoothing", 0.0)
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
+        raise ModelFileError(f"{path}: smoothing {w!r} in the header is not a number between 0 and 1")
+    m = header.get("min_article_chars", MIN_ARTICLE_CHARS)
+    if isinstance(m, bool) or not isinstance(m, int) or m < 0:
+        raise ModelFileError(f"{path}: min_article_chars {m!r} in the header is not a whole number >= 0")
     return Model(arrays, header)

@@ -88,6 +88,8 @@ def test_missing_file_is_reported_and_the_rest_processed(seed_model_path, tmp_pa
 
 @pytest.mark.parametrize("argv, code, message", [
     (["clean", "--threshold", "2", "x"], cli.EXIT_USAGE, "between 0 and 1"),
+    (["clean", "--min-chars", "-1", "x"], cli.EXIT_USAGE, "must be 0 or more"),
+    (["clean", "--min-chars", "lots", "x"], cli.EXIT_USAGE, "not a whole number"),
     (["clean", "--format", "xml", "x"], cli.EXIT_USAGE, "invalid choice"),
     (["frobnicate"], cli.EXIT_USAGE, "invalid choice"),
     (["clean", "--model", "/nonexistent/model.npz", "x"], cli.EXIT_MODEL, "no such model file"),
@@ -127,3 +129,14 @@ def test_train_reports_bad_label_file_in_one_line(tmp_path, capsys):
     bad.write_text("content\t-\tok\nwrong\t-\tline\n", encoding="utf-8")
     code, _, err = run(["train", "--labels", str(bad), "-o", str(tmp_path / "m.npz")], capsys)
     assert code == cli.EXIT_INPUT and f"{bad}:2: unknown label" in err and "Traceback" not in err
+
+
+def test_min_chars_reaches_the_model(seed_model_path, tmp_path, capsys):
+    menu = tmp_path / "menu.txt"
+    menu.write_text("Home\nNews\nSport\nLog in\n", encoding="utf-8")
+    base = ["clean", "--model", str(seed_model_path)]
+    assert run(base + ["--min-chars", "0", str(menu)], capsys)[1] == ""
+    code, out, _ = run(base + ["--min-chars", "1000", str(menu)], capsys)
+    assert code == 0 and out == "Home\nNews\nSport\nLog in\n"
+    code, out, _ = run(base + ["--min-chars", "1000", "--format", "tsv", "-j", "2", str(menu)], capsys)
+    assert code == 0 and [l.split("\t")[0] for l in out.splitlines()] == ["content"] * 4

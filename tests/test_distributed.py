@@ -157,6 +157,10 @@ def test_clean_dataframe_checks_arguments_before_computing(seed_model_path):
         D.clean_dataframe(ddf, model_path=seed_model_path)
     with pytest.raises(ValueError, match="threshold"):
         D.clean_dataframe(ddf, text_field="body", threshold=1.5)
+    with pytest.raises(ValueError, match="min_chars"):
+        D.clean_dataframe(ddf, text_field="body", min_chars=-1)
+    with pytest.raises(TypeError, match="min_chars"):
+        D.clean_dataframe(ddf, text_field="body", min_chars=2.5)
 
 
 # --- (b) a JSONL corpus end to end ---------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from inference import BOILERPLATE, CONTENT, ModelFileError, load_model
-from inference.model import BATCH_LINES, split_lines
+from inference.model import BATCH_LINES, keep_mask, split_lines
 
 from conftest import SEED_WITH_WIDGET, SEEDS
 
@@ -54,7 +54,8 @@ def test_clean_is_an_in_order_subsequence_keeping_paragraph_breaks(seed_model):
 
 
 def test_threshold_is_monotone(seed_model):
-    kept = [sum(r.is_content for r in seed_model.classify(TEXT, threshold=t))
+    # min_chars=0: the strict rule (the short-page fallback below keeps a page whole)
+    kept = [sum(r.is_content for r in seed_model.classify(TEXT, threshold=t, min_chars=0))
             for t in (0.0, 0.05, 0.3, 0.5, 0.7, 0.95, 1.0)]
     assert kept == sorted(kept)
     assert kept[0] == 0
@@ -66,6 +67,38 @@ def test_bad_threshold_and_bad_input_types(seed_model):
         seed_model.classify(TEXT, threshold=1.5)
     with pytest.raises(TypeError):
         seed_model.classify([b"bytes line"])
+
+
+def test_a_page_without_an_article_is_kept_whole_not_emptied(seed_model):
+    menu = "Home\n\nNews\nSport\nLog in"
+    probs = seed_model.predict_proba([menu])[0]
+    assert (probs[[0, 2, 3, 4]] >= 0.5).all()          # the model finds no content line
+    assert seed_model.clean(menu, min_chars=0) == ""
+    # every non-blank line comes back, with its label changed and its score unchanged
+    assert seed_model.clean(menu, min_chars=100) == menu
+    results = seed_model.classify(menu, min_chars=100)
+    assert [r.label for r in results] == [CONTENT, BOILERPLATE, CONTENT, CONTENT, CONTENT]
+    np.testing.assert_array_equal([r.score for r in results], probs)
+    # a page whose content lines are long enough is left as the model labels it
+    assert seed_model.clean(TEXT, min_chars=100) == seed_model.clean(TEXT, min_chars=0)
+    many = seed_model.clean_many([menu, TEXT], min_chars=100)
+    assert many == [seed_model.clean(menu, min_chars=100), seed_model.clean(TEXT, min_chars=100)]
+
+
+def test_keep_mask_counts_characters_of_the_kept_lines():
+    lines = ["x" * 40, "", "  " + "y" * 30 + "  ", "z" * 500]
+    probs = np.array([0.1, 1.0, 0.2, 0.9])
+    assert keep_mask(lines, probs, 0.5, 70).tolist() == [True, False, True, False]
+    # 40 + 30 characters (surrounding spaces do not count) < 71: the page is kept whole
+    assert keep_mask(lines, probs, 0.5, 71).tolist() == [True, False, True, True]
+    assert keep_mask(lines, probs, 0.5, 0).tolist() == [True, False, True, False]
+    assert keep_mask(lines, probs, 0.05, 0).tolist() == [False] * 4
+
+
+def test_bad_min_chars(seed_model):
+    for bad in (-1, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="min_chars"):
+            seed_model.clean(TEXT, min_chars=bad)
 
 
 def test_line_breaks_crlf_and_lone_cr(seed_model):
@@ -165,3 +198,22 @@ def test_repeated_lines_are_featurised_once_with_identical_results(seed_model):
     # (equal up to float rounding: n-gram sums are running sums over the batch)
     np.testing.assert_allclose(s_dedup, s_all, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(sh_dedup, sh_all)
+
+
+def test_smoothing_mixes_neighbours_within_each_document_only():
+    from inference.model import smooth_scores
+    z = np.array([1.0, 2.0, 4.0, -3.0, 5.0])
+    offsets = np.array([0, 3, 3, 4, 5])          # documents of 3, 0, 1 and 1 lines
+    got = smooth_scores(z, offsets, 0.4)
+    want = [0.6 * 1 + 0.2 * (1 + 2), 0.6 * 2 + 0.2 * (1 + 4), 0.6 * 4 + 0.2 * (2 + 4), -3.0, 5.0]
+    np.testing.assert_allclose(got, want)
+    assert smooth_scores(z, offsets, 0.0) is z
+
+
+def test_models_record_their_smoothing_and_old_files_are_not_smoothed(seed_model):
+    from inference.model import SMOOTHING, Model
+    assert seed_model.smoothing == SMOOTHING > 0
+    header = {k: v for k, v in seed_model.header.items() if k != "smoothing"}
+    plain = Model(seed_model.arrays, header)
+    assert plain.smoothing == 0.0
+    assert not np.allclose(plain.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import inference.model as M
 from inference import BOILERPLATE, CONTENT
 from inference.features import MAX_FEATURE_CHARS
-from inference.model import split_lines
+from inference.model import keep_mask, split_lines
 from inference.textio import InputError, decode_text
 
 SETTINGS = settings(max_examples=100, deadline=None)
@@ -76,9 +76,12 @@ def test_classify_returns_every_line_once_with_a_score(seed_model, text, t):
     results = seed_model.classify(text, threshold=t)
     assert [r.text for r in results] == split_lines(text)
     cut = seed_model.threshold if t is None else t
-    for r in results:
+    strict = seed_model.classify(text, threshold=t, min_chars=0)
+    keep = keep_mask(split_lines(text), [r.score for r in results], cut, seed_model.min_chars)
+    for r, r0, k in zip(results, strict, keep):
         assert np.isfinite(r.score) and 0.0 <= r.score <= 1.0
-        assert r.label == (BOILERPLATE if r.score >= cut else CONTENT)
+        assert r0.score == r.score and r0.label == (BOILERPLATE if r.score >= cut else CONTENT)
+        assert r.label == (CONTENT if k else BOILERPLATE)
         if _blank(r.text):
             assert r.label == BOILERPLATE and r.score == 1.0
     # the lines as a list give the same result as the text

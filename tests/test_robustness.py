@@ -605,3 +605,24 @@ def test_train_on_an_empty_or_missing_folder(tmp_path, capsys):
         code, _, err = run(["train", "-q", "--labels", str(path), "-o", str(tmp_path / "m.npz")], capsys)
         assert code == cli.EXIT_INPUT
         assert_error_lines(err, 1, message)
+
+
+@pytest.mark.parametrize("value", ["many", -5, 2.5, True, None])
+def test_a_bad_min_article_chars_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "m.npz",
+                    header=lambda h: h.__setitem__("min_article_chars", value))
+    with pytest.raises(ModelFileError, match="min_article_chars"):
+        load_model(path)
+
+
+def test_a_model_file_without_min_article_chars_uses_the_default(seed_model_path, tmp_path):
+    from inference.model import MIN_ARTICLE_CHARS
+    path = _variant(seed_model_path, tmp_path / "m.npz", header=lambda h: h.pop("min_article_chars", None))
+    assert load_model(path).min_chars == MIN_ARTICLE_CHARS
+
+
+@pytest.mark.parametrize("value", ["some", -0.1, 1.5, True, None])
+def test_a_bad_smoothing_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "s.npz", header=lambda h: h.__setitem__("smoothing", value))
+    with pytest.raises(ModelFileError, match="smoothing"):
+        load_model(path)

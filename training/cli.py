@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from inference import cli as icli
+from inference.model import MIN_ARTICLE_CHARS
 
 __all__ = ["main", "build_parser"]
 
@@ -71,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="loso: leave one source out (default); doc: 5 folds grouped by document")
     e.add_argument("--threshold", type=icli._threshold, default=None, metavar="T",
                    help="P(boilerplate) at or above which a line is dropped (default: 0.5)")
+    e.add_argument("--min-chars", type=icli._min_chars, default=None, metavar="N",
+                   help="keep a page whole when its content lines would hold fewer than N "
+                        "characters, as `unboil clean` does (default: "
+                        f"{MIN_ARTICLE_CHARS}; 0 turns this off)")
     e.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
     e.add_argument("--predictions", metavar="FILE",
                    help="also save every line's out-of-fold P(boilerplate) (.npz; benchmarks/quality.py reads it)")
@@ -123,7 +128,7 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from training.evaluate import evaluate, format_report
     docs = load_documents(args)
-    report = evaluate(docs, args.scheme, threshold=args.threshold, seed=args.seed)
+    report = evaluate(docs, args.scheme, threshold=args.threshold, min_chars=args.min_chars, seed=args.seed)
     probs = report.pop("probabilities")
     print(format_report(report))
     if args.predictions:

@@ -87,17 +87,21 @@ def score_documents(docs: list[Document], keep: list[np.ndarray]) -> dict:
 
 
 def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | None = None,
-             seed: int = 0, n_splits: int = DOC_FOLDS, **train_kw) -> dict:
-    """Scores per source (and overall) for unboil and the baselines, from out-of-fold predictions."""
-    from inference.model import DEFAULT_THRESHOLD
+             min_chars: int | None = None, seed: int = 0, n_splits: int = DOC_FOLDS, **train_kw) -> dict:
+    """Scores per source (and overall) for unboil and the baselines, from out-of-fold predictions.
+
+    Lines are kept as ``unboil clean`` keeps them (``inference.model.keep_mask``).
+    """
+    from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, keep_mask
     t = DEFAULT_THRESHOLD if threshold is None else threshold
+    m = MIN_ARTICLE_CHARS if min_chars is None else min_chars
     probs = cross_val_predict(docs, scheme, n_splits=n_splits, seed=seed, **train_kw)
     systems = {
-        "unboil": [p < t for p in probs],
+        "unboil": [keep_mask(d.lines, p, t, m) for d, p in zip(docs, probs)],
         "keep-all": [keep_all(d.lines) for d in docs],
         "c4-rule": [c4_keep(d.lines) for d in docs],
     }
-    report = {"scheme": scheme, "threshold": t, "seed": seed, "sources": {}, "probabilities": probs}
+    report = {"scheme": scheme, "threshold": t, "min_chars": m, "seed": seed, "sources": {}, "probabilities": probs}
     for src in sorted({d.source for d in docs}):
         idx = [i for i, d in enumerate(docs) if d.source == src]
         report["sources"][src] = {name: score_documents([docs[i] for i in idx], [keep[i] for i in idx])
@@ -110,7 +114,8 @@ def format_report(report: dict) -> str:
     systems = list(next(iter(report["sources"].values())))
     head = f"{'source':<16} {'docs':>5} " + " ".join(
         f"{s + ' F1':>12} {'P':>6} {'R':>6}" for s in systems) + f" {'line F1 c/b':>12}"
-    rows = [f"scheme: {report['scheme']}   threshold: {report['threshold']}   seed: {report['seed']}",
+    rows = [f"scheme: {report['scheme']}   threshold: {report['threshold']}   "
+            f"min chars: {report.get('min_chars', 0)}   seed: {report['seed']}",
             head, "-" * len(head)]
     means = {s: [] for s in systems}
     for src, res in report["sources"].items():

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from inference import features as F
-from inference.model import DEFAULT_THRESHOLD, Model
+from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SMOOTHING, Model
 from inference.trees import tree_scores
 
 from .labels import BOILERPLATE, Document
@@ -273,7 +273,8 @@ def export_trees(clf) -> dict:
 
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
-          max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD) -> Model:
+          max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
+          min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING) -> Model:
     """Train a two-stage model on labelled documents; reproducible for a given seed."""
     docs = [d for d in docs if d.lines]
     if not docs:
@@ -295,6 +296,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     header = {
         "feature_version": F.FEATURE_VERSION,
         "threshold": threshold,
+        "min_article_chars": min_article_chars,
+        "smoothing": smoothing,
         "context_names": F.context_names(),
         "card": {
             "data": data_summary(docs),
@@ -302,7 +305,9 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_learning_rate": STAGE2_LEARNING_RATE, "stage2_leaves": STAGE2_LEAVES,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "max_source_weight": max_source_weight,
-                           "threshold": threshold, "char_ngrams": list(F.CHAR_NGRAMS),
+                           "threshold": threshold, "min_article_chars": min_article_chars,
+                           "smoothing": smoothing,
+                                              "char_ngrams": list(F.CHAR_NGRAMS),
                            "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
                            "n_char_features": F.N_CHAR_FEATURES,
                            "max_feature_chars": F.MAX_FEATURE_CHARS},
