@@ -101,8 +101,8 @@ def _is_blank(line: str) -> bool:
 
 def smooth_scores(z: np.ndarray, offsets: np.ndarray, weight: float) -> np.ndarray:
     """``(1 - weight) * z[i] + weight * (z[i-1] + z[i+1]) / 2`` within each document
-    (``offsets`` as ``features.doc_offsets``); a document's first and last line stand
-    in for their missing neighbour."""
+    (``offsets`` as ``features.doc_offsets``); at a document's first and last line the
+    line itself stands in for the missing neighbour."""
     if weight == 0.0 or len(z) == 0:
         return z
     i = np.arange(len(z))
