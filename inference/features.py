@@ -5,9 +5,10 @@ Two groups:
 * ``ngram_matrix(lines)`` — stage 1: hashed TF-IDF of the line's word 1–2-grams and
   character 3–5-grams (sublinear tf, IDF weights learned in training, each block
   L2-normalised). Character n-grams carry other languages and short button words.
-* ``shape_matrix(lines)`` and ``context_matrix(...)`` — stage 2: cheap line shape
-  (length, punctuation, digits, capitals) and where the line sits among its
-  neighbours' stage-1 scores (windows, rolling means, distance to prose).
+* ``shape_matrix(lines)``, ``mark_matrix(lines)`` and ``context_matrix(...)`` —
+  stage 2: cheap line shape (length, punctuation, digits, capitals), marks of a
+  comment section ("42 Comments", "Reply", "5 hours ago"), and where the line sits
+  among its neighbours' stage-1 scores (windows, rolling means, distance to prose).
 
 The n-gram hashing is vectorised over a whole batch of lines with numpy: the batch
 becomes one array of code points, n-gram hashes are rolling polynomial hashes over
@@ -18,6 +19,7 @@ library's), so a model's features never change under an upgrade.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 import numpy as np
@@ -26,7 +28,7 @@ __all__ = [
     "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
-    "SHAPE_NAMES", "context_matrix", "context_names", "doc_offsets",
+    "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
 ]
 
 # Bump when any function here changes what it computes: models record it and a
@@ -48,6 +50,35 @@ PROSE_LOGIT = -1.0
 MAX_DISTANCE = 50
 # Half-width (lines) of the window that locates the article's densest prose.
 CORE_WINDOW = 5
+# Reader comments are prose, so n-grams and prose context call them content. What
+# gives a comment section away is its header ("42 Comments", "Leave a Reply") above
+# it and the author/date/"Reply" lines between the comments. Short lines only: a
+# sentence that mentions "comments" is not a header.
+COMMENT_HEADER = re.compile(
+    r"^\W*(\d+\s+)?(comments?|responses?|replies|reactions?|discussions?|kommentare?|"
+    r"commentaires?|comentarios?|commenti|reacties|komentarze|комментарии)\W*(\d+\W*)?$"
+    r"|\b(leave a (reply|comment)|post a comment|add (a|your) comment|join the discussion|"
+    r"write a comment|(show|view|read) (all )?comments|\d+\s+(comments?|responses?|replies))\b",
+    re.IGNORECASE)
+COMMENT_META = re.compile(
+    r"\b(reply|permalink|report( abuse)?|flag|quote|antworten|répondre|responder|rispondi)\b"
+    r"|\b(says|wrote|said|schreibt|écrit)\s*:|\d{1,2}:\d{2}\s*([ap]\.?m\.?)\b"
+    r"|\b\d+\s+(minutes?|hours?|days?|weeks?|months?|years?)\s+ago\b",
+    re.IGNORECASE)
+COMMENT_HEADER_MAX_WORDS = 8
+COMMENT_META_MAX_WORDS = 14
+# Python's regex engine scans ~30 MB/s on these patterns, too slow for every line: a
+# line is searched only if its lowercased UTF-8 text holds one of the pattern's keys
+# (every match holds one), found by bytes.find over a whole batch at once. For the
+# meta pattern's times ("9:42 am") the key is an ASCII digit, ":" and a digit.
+COMMENT_HEADER_KEYS = ("comment", "respons", "repl", "reaction", "discussion", "kommentar",
+                       "comentario", "reactie", "komentarz", "комментари")
+COMMENT_META_KEYS = ("reply", "permalink", "report", "flag", "quote", "antworten", "répondre",
+                     "responder", "rispondi", "says", "wrote", "said", "schreibt", "écrit", "ago")
+# Lines up to this long join the search as they are; a longer one only if it has few words.
+MARK_SHORT_CHARS = 160
+# Half-widths (lines) of the windows that count comment-meta lines around a line.
+MARK_WINDOWS = (2, 5)
 
 _P = np.uint64(0x100000001B3)            # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2 ** 64))
@@ -366,6 +397,60 @@ def shape_matrix(enc: Encoded) -> np.ndarray:
     return out
 
 
+MARK_NAMES = ("comment_header", "comment_meta")
+
+
+def _key_hits(raw: bytes, keys) -> list[int]:
+    """Byte offsets of every occurrence of the keys in ``raw``."""
+    find, hits = raw.find, []
+    for key in keys:
+        kb = key.encode("utf-8")
+        j = find(kb)
+        while j >= 0:
+            hits.append(j)
+            j = find(kb, j + 1)
+    return hits
+
+
+def mark_matrix(lines: list[str]) -> np.ndarray:
+    """0/1 marks of a comment section per line (n_lines × len(MARK_NAMES)).
+
+    A line is marked when its lowercased text holds one of the pattern's keys, it has
+    at most the pattern's number of words, and the pattern matches. Depends on the
+    line alone, like the shapes, so callers compute it once per distinct line.
+    """
+    out = np.zeros((len(lines), len(MARK_NAMES)))
+    if not lines:
+        return out
+    # the lines that can be marked (few words), lowercased and joined into one UTF-8
+    # buffer: bytes.find is fast, and a key's bytes match only whole characters
+    limit = max(COMMENT_HEADER_MAX_WORDS, COMMENT_META_MAX_WORDS)
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    pool = np.flatnonzero(lengths <= MARK_SHORT_CHARS).tolist()
+    pool += [i for i in np.flatnonzero(lengths > MARK_SHORT_CHARS).tolist()
+             if len(lines[i].split(None, limit)) <= limit]          # stops splitting early
+    pool.sort()
+    raw = "\n".join([lines[i] for i in pool]).lower().encode("utf-8", "surrogatepass")
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(ends) == len(pool) - 1:
+        ends = np.append(ends, len(raw))
+    else:                                   # a line holds "\n" itself: measure each line
+        ends = np.cumsum([len(lines[i].lower().encode("utf-8", "surrogatepass")) + 1 for i in pool]) - 1
+    colon = np.flatnonzero(buf[1:-1] == ord(":")) + 1 if len(buf) > 2 else np.zeros(0, dtype=np.intp)
+    digit = (buf >= ord("0")) & (buf <= ord("9"))
+    times = colon[digit[colon - 1] & digit[colon + 1]].tolist()
+    for c, (pattern, hits, max_words) in enumerate((
+            (COMMENT_HEADER, _key_hits(raw, COMMENT_HEADER_KEYS), COMMENT_HEADER_MAX_WORDS),
+            (COMMENT_META, _key_hits(raw, COMMENT_META_KEYS) + times, COMMENT_META_MAX_WORDS))):
+        found = np.unique(np.searchsorted(ends, np.array(hits, dtype=np.int64)))
+        search = pattern.search
+        marked = [i for i in (pool[k] for k in found.tolist())
+                  if len(lines[i].split(None, max_words)) <= max_words and search(lines[i]) is not None]
+        out[marked, c] = 1.0
+    return out
+
+
 def doc_offsets(lengths) -> np.ndarray:
     """Offsets of each document in the concatenated line array (len(lengths) + 1)."""
     return np.concatenate(([0], np.cumsum(np.asarray(lengths, dtype=np.int64))))
@@ -383,6 +468,9 @@ def context_names() -> list[str]:
     names += list(SHAPE_NAMES)
     names += [f"{s}_prev1" for s in ("log_chars", "ends_terminal")]
     names += [f"{s}_next1" for s in ("log_chars", "ends_terminal")]
+    names += list(MARK_NAMES)
+    names += ["log_comment_headers_since_core"]
+    names += [f"comment_meta_pm{w}" for w in MARK_WINDOWS]
     return names
 
 
@@ -397,11 +485,13 @@ def _window_mean(x, doc_of, offsets, w):
     return (c[hi] - c[lo]) / (hi - lo)
 
 
-def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Stage-2 features of every line from its document's stage-1 logits and shapes.
+def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
+                   marks: np.ndarray) -> np.ndarray:
+    """Stage-2 features of every line from its document's stage-1 logits, shapes and marks.
 
     ``score`` holds stage-1 logits of P(boilerplate) for all lines of all documents,
-    concatenated; ``offsets`` marks where each document starts (see ``doc_offsets``).
+    concatenated, ``shape`` their ``shape_matrix`` rows and ``marks`` their
+    ``mark_matrix`` rows; ``offsets`` marks where each document starts (see ``doc_offsets``).
     """
     n = len(score)
     s = np.clip(score, -8.0, 8.0)
@@ -488,6 +578,15 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray) ->
         j = np.clip(i + k, 0, n - 1)
         put(np.where(ok, shape[j, 0], 0.0))
         put(np.where(ok, shape[j, 2], 0.0))
+    for c in range(marks.shape[1]):
+        put(marks[:, c])
+    # comment-section headers between the article's core and the line: below one,
+    # prose is more likely a reader's comment than the article
+    headers = np.concatenate(([0.0], np.cumsum(marks[:, 0])))
+    since_core = headers[i] - headers[np.minimum(core_i + 1, n)]     # < 0 before the core
+    put(np.where(i > core_i, np.log1p(np.maximum(since_core, 0.0)), 0.0))
+    for w in MARK_WINDOWS:
+        put(_window_mean(marks[:, 1], doc_of, offsets, w))
     if next(col, None) is not None:
         raise RuntimeError("context_matrix wrote fewer columns than context_names() lists")
     return out

@@ -163,17 +163,17 @@ class Model:
         return F.ngram_tables(a["idf_word"], a["idf_char"], a["coef_word"], a["coef_char"])
 
     def stage1_scores(self, lines: list[str]):
-        """Stage-1 logits and shape features of non-blank lines, in bounded batches.
+        """Stage-1 logits, shape features and comment marks of non-blank lines, in bounded batches.
 
-        Both depend on the line alone, so each distinct line is featurised once:
+        All three depend on the line alone, so each distinct line is featurised once:
         pages of one site repeat their menus and footers (a third of the lines in
         a batch of the shared benchmark pages are repeats).
         """
         uniq, inverse = F.distinct_lines(lines)
         if len(uniq) == len(lines):
             return self._stage1_distinct(lines)
-        scores, shapes = self._stage1_distinct(uniq)
-        return scores[inverse], shapes[inverse]
+        scores, shapes, marks = self._stage1_distinct(uniq)
+        return scores[inverse], shapes[inverse], marks[inverse]
 
     def _stage1_distinct(self, lines: list[str]):
         a = self.arrays
@@ -183,17 +183,33 @@ class Model:
             scores.append(F.ngram_scores(enc, tables=self._ngram_tables) + float(a["intercept1"][0]))
             shapes.append(F.shape_matrix(enc))
         if not scores:
-            return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES)))
-        return np.concatenate(scores), np.concatenate(shapes)
+            return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES))), np.zeros((0, len(F.MARK_NAMES)))
+        return np.concatenate(scores), np.concatenate(shapes), F.mark_matrix(lines)
 
     def _score_nonblank(self, docs: list[list[str]]) -> list[np.ndarray]:
         """P(boilerplate) for the given documents' lines (all non-blank), one call."""
         lines = [l for d in docs for l in d]
-        s1, shape = self.stage1_scores(lines)
+        s1, shape, marks = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
-        ctx = F.context_matrix(s1, shape, offsets)
+        ctx = self._context(s1, shape, offsets, marks)
         p = _sigmoid(smooth_scores(self._tree_scores(ctx), offsets, self.smoothing))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
+
+    @functools.cached_property
+    def _context_columns(self):
+        # a model file lists the context features its trees index; one trained before
+        # features were added lists a subset of today's, in its own order
+        names = self.header.get("context_names", F.context_names())
+        if names == F.context_names():
+            return None
+        current = F.context_names()
+        return np.array([current.index(n) for n in names], dtype=np.intp)
+
+    def _context(self, s1, shape, offsets, marks) -> np.ndarray:
+        """The stage-2 input the model's trees were trained on."""
+        ctx = F.context_matrix(s1, shape, offsets, marks)
+        cols = self._context_columns
+        return ctx if cols is None else ctx[:, cols]
 
     def predict_proba(self, docs) -> list[np.ndarray]:
         """P(boilerplate) for every line of every document (a list of texts or of line lists).
@@ -350,7 +366,14 @@ def load_model(path=None) -> Model:
         raise ModelFileError(
             f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
             f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
-    n_ctx = len(F.context_names())
+    names = header.get("context_names", F.context_names())
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelFileError(f"{path}: context_names in the header is not a list of feature names")
+    unknown = [n for n in names if n not in F.context_names()]
+    if unknown:
+        raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
+                             f"({', '.join(unknown[:3])}); retrain the model with `unboil train`")
+    n_ctx = len(names)
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
               "intercept1": 1}

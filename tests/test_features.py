@@ -98,11 +98,12 @@ def test_context_stays_inside_each_document():
     rng = np.random.default_rng(1)
     score = rng.standard_normal(30)
     shape = rng.random((30, len(F.SHAPE_NAMES)))
+    marks = (rng.random((30, len(F.MARK_NAMES))) < 0.3).astype(float)
     offsets = F.doc_offsets([10, 12, 8])
-    full = F.context_matrix(score, shape, offsets)
+    full = F.context_matrix(score, shape, offsets, marks)
     assert full.shape == (30, len(F.context_names()))
     # the middle document alone gives the same features as inside the batch
-    alone = F.context_matrix(score[10:22], shape[10:22], F.doc_offsets([12]))
+    alone = F.context_matrix(score[10:22], shape[10:22], F.doc_offsets([12]), marks[10:22])
     np.testing.assert_allclose(full[10:22], alone)
 
 
@@ -135,3 +136,32 @@ def test_shape_features_of_blank_and_spaced_lines():
     assert shape[4, names.index("has_pipe_or_bullet")] == 1 and shape[5, names.index("has_pipe_or_bullet")] == 0
     for i, line in enumerate(lines):
         np.testing.assert_array_equal(F.shape_matrix(F.encode_lines([line]))[0], shape[i])
+
+
+def test_comment_marks():
+    lines = ["42 Comments", "Leave a Reply", "Kommentare (3)", "Reply", "John says:",
+             "July 5, 2012 at 9:42 am", "3 hours ago", "Report abuse",
+             "The minister's comments were clear, and he said so again on Monday at a press conference.",
+             "We reply to every letter we get from readers, usually within a week or two of receiving it.",
+             "Home", ""]
+    marks = F.mark_matrix(lines)
+    assert marks.shape == (len(lines), len(F.MARK_NAMES))
+    header, meta = marks[:, 0].tolist(), marks[:, 1].tolist()
+    assert header == [1, 1, 1] + [0] * 9
+    assert meta == [0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0]     # long sentences are not meta lines
+    assert F.mark_matrix([]).shape == (0, len(F.MARK_NAMES))
+
+
+def test_comment_headers_count_only_below_the_core():
+    names = F.context_names()
+    # a page: menu, 12 lines of prose (the core), a comment header, 6 comment lines
+    score = np.array([3.0] + [-3.0] * 12 + [2.0] + [-2.0] * 6)
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(80)
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    marks[13, 0] = 1                          # "42 Comments"
+    marks[0, 0] = 1                           # a header above the core counts for nothing
+    ctx = F.context_matrix(score, shape, F.doc_offsets([len(score)]), marks)
+    since = ctx[:, names.index("log_comment_headers_since_core")]
+    assert since[:14].tolist() == [0.0] * 14 and np.allclose(since[14:], np.log(2))
+    assert ctx[13, names.index("comment_header")] == 1

@@ -192,12 +192,14 @@ def test_a_pickle_inside_a_model_file_is_never_unpickled(seed_model_path, tmp_pa
 
 
 def test_repeated_lines_are_featurised_once_with_identical_results(seed_model):
-    lines = ["Menu", "Home", "A sentence of the article, with words.", "Menu", "Home", "Menu"]
-    s_dedup, sh_dedup = seed_model.stage1_scores(lines)
-    s_all, sh_all = seed_model._stage1_distinct(lines)      # every line featurised on its own
+    lines = ["Menu", "Reply", "A sentence of the article, with words.", "Menu", "Reply", "Menu"]
+    s_dedup, sh_dedup, mk_dedup = seed_model.stage1_scores(lines)
+    s_all, sh_all, mk_all = seed_model._stage1_distinct(lines)      # every line featurised on its own
     # (equal up to float rounding: n-gram sums are running sums over the batch)
     np.testing.assert_allclose(s_dedup, s_all, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(sh_dedup, sh_all)
+    np.testing.assert_array_equal(mk_dedup, mk_all)
+    assert mk_dedup[:, 1].tolist() == [0, 1, 0, 0, 1, 0]
 
 
 def test_smoothing_mixes_neighbours_within_each_document_only():
@@ -217,3 +219,34 @@ def test_models_record_their_smoothing_and_old_files_are_not_smoothed(seed_model
     plain = Model(seed_model.arrays, header)
     assert plain.smoothing == 0.0
     assert not np.allclose(plain.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])
+
+
+def test_a_model_file_lists_its_own_context_features(seed_model, tmp_path):
+    """Trees index the header's context_names, so a model trained before features were
+    added (a subset, in its own order) scores exactly as it did."""
+    from inference import features as F
+    from inference.model import Model
+    names = F.context_names()
+    order = names[::-1]                       # the same features, listed in another order
+    arrays = dict(seed_model.arrays)
+    feat = arrays["tree_feature"]
+    arrays["tree_feature"] = np.where(feat >= 0, [order.index(names[f]) if f >= 0 else -1 for f in feat],
+                                      -1).astype(feat.dtype)
+    moved = Model(arrays, dict(seed_model.header, context_names=order))
+    path = tmp_path / "moved.npz"
+    moved.save(path)
+    np.testing.assert_array_equal(load_model(path).predict_proba([TEXT])[0],
+                                  seed_model.predict_proba([TEXT])[0])
+
+
+def test_unknown_context_features_are_refused(seed_model, tmp_path):
+    from inference.model import Model
+    path = tmp_path / "future.npz"
+    names = list(seed_model.header["context_names"])
+    names[0] = "a_feature_from_the_future"
+    Model(dict(seed_model.arrays), dict(seed_model.header, context_names=names)).save(path)
+    with pytest.raises(ModelFileError, match="a_feature_from_the_future.*retrain"):
+        load_model(path)
+    Model(dict(seed_model.arrays), dict(seed_model.header, context_names="score")).save(path)
+    with pytest.raises(ModelFileError, match="not a list of feature names"):
+        load_model(path)

@@ -176,3 +176,26 @@ def test_decode_text_accepts_or_refuses_any_bytes(raw):
         return
     assert isinstance(text, str)
     text.encode("utf-8")        # no lone surrogates: every decoded text can be written out
+
+
+comment_line = st.lists(st.sampled_from(["Reply", "42", "Comments", "Leave", "a", "comment", "says:", "9:42", "9", ":",
+                                         "am", "3", "hours", "ago", "Permalink", "Kommentare", "(12)", "—",
+                                         "REPLIES", "Report", "abuse", "Antworten", "İ", "word"]),
+                        max_size=18).map(" ".join)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(line, comment_line), max_size=30))
+@example(["Comments\n(3)", "Reply", "x" * 200 + " Reply", "9:42 am", "٣:٤٥ am"])   # a "\n" inside a line
+def test_comment_marks_equal_their_plain_definition(lines):
+    """The batch-wide byte search only skips work: every line is marked exactly as
+    checking it alone (a lowercased key, the word limit, the pattern) marks it."""
+    from inference import features as F
+    def plain(l, pattern, keys, limit, times=False):
+        low = l.lower()
+        has_key = any(k in low for k in keys) or (times and re.search("[0-9]:[0-9]", low) is not None)
+        return has_key and len(l.split()) <= limit and pattern.search(l) is not None
+    want = [[plain(l, F.COMMENT_HEADER, F.COMMENT_HEADER_KEYS, F.COMMENT_HEADER_MAX_WORDS),
+             plain(l, F.COMMENT_META, F.COMMENT_META_KEYS, F.COMMENT_META_MAX_WORDS, times=True)]
+            for l in lines]
+    np.testing.assert_array_equal(F.mark_matrix(lines), np.array(want, dtype=float).reshape(-1, 2))

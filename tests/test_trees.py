@@ -35,8 +35,8 @@ def test_bitvector_scores_equal_lockstep_scores(which, seed_model):
 def test_model_predictions_use_the_same_scores_either_way(seed_model):
     from inference import features as F
     lines = ["Home", "A sentence of the article, with words.", "Read more", "Another paragraph here."]
-    s1, shape = seed_model.stage1_scores(lines)
-    ctx = F.context_matrix(s1, shape, F.doc_offsets([len(lines)]))
+    s1, shape, marks = seed_model.stage1_scores(lines)
+    ctx = F.context_matrix(s1, shape, F.doc_offsets([len(lines)]), marks)
     np.testing.assert_array_equal(seed_model._tree_scores(ctx), tree_scores(ctx, seed_model.arrays))
 
 

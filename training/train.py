@@ -56,17 +56,18 @@ MAX_ITER = 300
 
 
 class Stage1Design:
-    """Stage-1 inputs for a set of lines: unique rows, their TF-IDF matrix, shapes."""
+    """Stage-1 inputs for a set of lines: unique rows, their TF-IDF matrix, shapes, marks."""
 
-    def __init__(self, counts_word, counts_char, unique_of, shape):
+    def __init__(self, counts_word, counts_char, unique_of, shape, marks):
         self.counts_word = counts_word      # counts of the unique (text) rows
         self.counts_char = counts_char
         self.unique_of = unique_of          # line index -> unique row
         self.shape = shape                  # per line
+        self.marks = marks                  # per line
 
 
 def stage1_design(lines: list[str]) -> Stage1Design:
-    """Hash every distinct line once; shapes for every line."""
+    """Hash every distinct line once; shapes and comment marks for every line."""
     uniq, unique_of = F.distinct_lines(lines)
     words, chars, shapes = [], [], []
     for i in range(0, len(uniq), 50_000):
@@ -77,7 +78,7 @@ def stage1_design(lines: list[str]) -> Stage1Design:
         shapes.append(F.shape_matrix(enc))
     shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
     return Stage1Design(sp.vstack(words, format="csr"), sp.vstack(chars, format="csr"),
-                        unique_of, shape_u[unique_of])
+                        unique_of, shape_u[unique_of], F.mark_matrix(uniq)[unique_of])
 
 
 def _idf(counts: sp.csr_matrix, row_weight: np.ndarray) -> np.ndarray:
@@ -282,7 +283,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     t0 = time.perf_counter()
     params, oof, design, y, weight = fit_stage1_oof(
         docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight)
-    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]))
+    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]), design.marks)
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
