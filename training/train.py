@@ -42,10 +42,10 @@ log = logging.getLogger(__name__)
 C_NGRAM = 1.0          # inverse L2 strength, stage 1
 # Stage 2: a small boosted-tree ensemble over the context features (measured in
 # docs/experiments.md: +0.02 shingle F1 on dragnet over logistic regression).
-STAGE2_TREES = 200
-STAGE2_LEARNING_RATE = 0.1
+STAGE2_TREES = 100
+STAGE2_LEARNING_RATE = 0.2
 STAGE2_LEAVES = 31
-STAGE2_DEPTH = 8
+STAGE2_DEPTH = 6
 STAGE2_MAX_LINES = 150_000
 N_FOLDS = 4            # folds for the out-of-fold stage-1 scores stage 2 learns from
 # Cap on one line's weight from source balancing. It binds only for small
