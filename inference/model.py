@@ -199,10 +199,10 @@ class Model:
     def _context_columns(self):
         # a model file lists the context features its trees index; one trained before
         # features were added lists a subset of today's, in its own order
-        names = self.header.get("context_names", F.context_names())
-        if names == F.context_names():
-            return None
         current = F.context_names()
+        names = self.header.get("context_names", current)
+        if names == current:
+            return None
         return np.array([current.index(n) for n in names], dtype=np.intp)
 
     def _context(self, s1, shape, offsets, marks) -> np.ndarray:
@@ -366,10 +366,11 @@ def load_model(path=None) -> Model:
         raise ModelFileError(
             f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
             f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
+    current = set(F.context_names())
     names = header.get("context_names", F.context_names())
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ModelFileError(f"{path}: context_names in the header is not a list of feature names")
-    unknown = [n for n in names if n not in F.context_names()]
+    unknown = [n for n in names if n not in current]
     if unknown:
         raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
                              f"({', '.join(unknown[:3])}); retrain the model with `unboil train`")

@@ -18,7 +18,8 @@ Two evaluators give bit-identical scores:
   thresholds, whose AND over all trees is precomputed. So a row costs one binary search
   and one contiguous (trees,) AND per feature instead of a random gather per tree and
   level; the exit leaf's value is then one gather (the lowest set bit is named by a
-  de Bruijn multiplication). About 3x faster than lock-step for 200 trees (the bundled model had 200 until session 6).
+  de Bruijn multiplication). About 3x faster than lock-step for 200 trees (the bundled
+  model's size until session 6).
 """
 from __future__ import annotations
 

@@ -230,8 +230,7 @@ def test_a_model_file_lists_its_own_context_features(seed_model, tmp_path):
     order = names[::-1]                       # the same features, listed in another order
     arrays = dict(seed_model.arrays)
     feat = arrays["tree_feature"]
-    arrays["tree_feature"] = np.where(feat >= 0, [order.index(names[f]) if f >= 0 else -1 for f in feat],
-                                      -1).astype(feat.dtype)
+    arrays["tree_feature"] = np.array([order.index(names[f]) if f >= 0 else -1 for f in feat], dtype=feat.dtype)
     moved = Model(arrays, dict(seed_model.header, context_names=order))
     path = tmp_path / "moved.npz"
     moved.save(path)
