@@ -6,7 +6,9 @@ lines. The peers run in the same process on the same pages:
 
 * keep-all and the C4 line rule, on the same rendered lines;
 * jusText on the rendered lines wrapped in ``<p>`` (what it can do given text);
-* trafilatura (``include_comments=False``) and readability on the **raw HTML**.
+* trafilatura (``include_comments=False``) and readability on the **raw HTML**;
+* trafilatura with ``include_comments=True``, beside unboil's inclusive mode (CleanEval's
+  gold counts comments as content).
 
     pip install -e '.[bench]'
     python benchmarks/quality.py --datasets ../shared/datasets          # all pages, ~15 min
@@ -30,14 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from training.baselines import c4_keep  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
-from training.evaluate import cross_val_predict, load_predictions  # noqa: E402
+from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
 from inference.model import keep_mask  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
 from training.render import decode_html  # noqa: E402
 
 log = logging.getLogger("quality")
-PEERS = ("justext", "trafilatura", "readability")
+PEERS = ("justext", "trafilatura", "readability", "trafilatura-comments")
 TARGET_SOURCES = ("l3s-gn1", "dragnet", "cleanportaleval", "readability")
 
 
@@ -53,9 +55,13 @@ def run_justext(lines: list[str]) -> str:
     return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
 
 
-def run_trafilatura(page: str) -> str:
+def run_trafilatura(page: str, comments: bool = False) -> str:
     import trafilatura
-    return trafilatura.extract(page, include_comments=False, include_tables=True) or ""
+    return trafilatura.extract(page, include_comments=comments, include_tables=True) or ""
+
+
+def run_trafilatura_comments(page: str) -> str:
+    return run_trafilatura(page, comments=True)
 
 
 def run_readability(page: str) -> str:
@@ -99,15 +105,25 @@ def main(argv=None) -> int:
         if missing:
             ap.error(f"{args.predictions} lacks {len(missing)} pages (e.g. {missing[0]}): run evaluate on the same data")
         probs = [saved[d.doc_id] for d in docs]
+        try:
+            saved = load_predictions(args.predictions, inclusive=True)
+        except ValueError:
+            saved = {}
+        probs_inclusive = [saved.get(d.doc_id) for d in docs]
     else:
-        probs = cross_val_predict(everything, "loso", seed=args.seed)[: len(docs)]
+        by_mode = cross_val_predict_modes(everything, "loso", seed=args.seed, required=False)
+        probs, probs_inclusive = by_mode[False][: len(docs)], by_mode[True][: len(docs)]
     log.info("unboil leave-one-source-out: %.0fs", time.perf_counter() - t0)
 
-    outputs: dict[str, list[str]] = {
+    def kept(d, pr):
+        return "\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr)) if k)
+
+    outputs: dict[str, list] = {
         "keep-all": ["\n".join(d.lines) for d in docs],
         "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
-        "unboil (text)": ["\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr)) if k)
-                          for d, pr in zip(docs, probs)],
+        "unboil (text)": [kept(d, pr) for d, pr in zip(docs, probs)],
+        # None where the page's fold model had no inclusive mode
+        "unboil --inclusive (text)": [None if pr is None else kept(d, pr) for d, pr in zip(docs, probs_inclusive)],
     }
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     for peer in peers:
@@ -118,6 +134,9 @@ def main(argv=None) -> int:
             outputs["trafilatura (HTML)"] = [_safe(run_trafilatura, raw_html(root, d.doc_id)) for d in docs]
         elif peer == "readability":
             outputs["readability (HTML)"] = [_safe(run_readability, raw_html(root, d.doc_id)) for d in docs]
+        elif peer == "trafilatura-comments":
+            outputs["trafilatura, comments (HTML)"] = [_safe(run_trafilatura_comments, raw_html(root, d.doc_id))
+                                                       for d in docs]
         else:
             ap.error(f"unknown peer {peer!r}")
         log.info("%s: %.0fs", peer, time.perf_counter() - t0)
@@ -127,6 +146,8 @@ def main(argv=None) -> int:
         table[tool] = {}
         for src in sources:
             idx = [i for i, d in enumerate(docs) if d.source == src]
+            if any(texts[i] is None for i in idx):
+                continue            # not scored on this source: a cell of "-"
             table[tool][src] = shingle_scores([(texts[i], docs[i].gold_text()) for i in idx])
     print(format_table(table, sources, len(docs)))
     if args.json:
@@ -140,9 +161,13 @@ def format_table(table: dict, sources: list[str], n_docs: int) -> str:
     lines = [f"shingle F1 (P / R), {n_docs} pages; unboil leave-one-source-out", "",
              head, "|" + "---|" * (len(sources) + 1 + bool(targets))]
     for tool, per in table.items():
-        cells = [f"{per[s]['f1']:.3f} ({per[s]['precision']:.2f} / {per[s]['recall']:.2f})" for s in sources]
+        if not per:
+            continue
+        cells = [f"{per[s]['f1']:.3f} ({per[s]['precision']:.2f} / {per[s]['recall']:.2f})" if s in per else "-"
+                 for s in sources]
         if targets:
-            cells.append(f"{np.mean([per[s]['f1'] for s in targets]):.3f}")
+            cells.append(f"{np.mean([per[s]['f1'] for s in targets]):.3f}" if all(s in per for s in targets)
+                         else "-")
         lines.append(f"| {tool} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -4,6 +4,7 @@
     >>> model = load_model()                 # the bundled default model
     >>> model.clean(text)                     # the article's lines
     >>> model.classify(text)                  # every line with label and P(boilerplate)
+    >>> model.clean(text, inclusive=True)     # comments, lists and tables count as content too
 
 This package needs only numpy and scipy at prediction time; it never imports
 ``training``.
@@ -28,12 +29,12 @@ def _default_model() -> Model:
 
 
 def clean(text, threshold: float | None = None, model: Model | None = None,
-          min_chars: int | None = None) -> str:
+          min_chars: int | None = None, *, inclusive: bool = False) -> str:
     """The content lines of ``text`` (default model unless ``model`` is given)."""
-    return (model or _default_model()).clean(text, threshold, min_chars)
+    return (model or _default_model()).clean(text, threshold, min_chars, inclusive=inclusive)
 
 
 def classify(text_or_lines, threshold: float | None = None, model: Model | None = None,
-             min_chars: int | None = None):
+             min_chars: int | None = None, *, inclusive: bool = False):
     """Every line of ``text_or_lines`` with its label and P(boilerplate)."""
-    return (model or _default_model()).classify(text_or_lines, threshold, min_chars)
+    return (model or _default_model()).classify(text_or_lines, threshold, min_chars, inclusive=inclusive)

@@ -130,14 +130,14 @@ def batched(items: Iterable[Item], size: int = DOCS_PER_BATCH) -> Iterator[list[
 
 
 def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str,
-                  min_chars=None) -> list[str]:
+                  min_chars=None, inclusive: bool = False) -> list[str]:
     ok = [it for it in batch if it.lines is not None]
     # per-line labels and scores only where the output shows them; otherwise the
     # cleaned text alone (no result object per line: a tenth of the run time)
     per_line = fmt == "tsv" or (fmt == "jsonl" and any(it.record is None for it in ok))
     docs = [it.lines for it in ok]
-    results = iter(model.classify_many(docs, threshold, min_chars) if per_line
-                   else model._clean_lines(docs, threshold, min_chars))
+    results = iter(model.classify_many(docs, threshold, min_chars, inclusive=inclusive) if per_line
+                   else model._clean_lines(docs, threshold, min_chars, inclusive))
     return [render(fmt, it, next(results) if it.lines is not None else None, text_field)
             if (it.lines is not None or it.record is not None or it.raw is not None) else ""
             for it in batch]
@@ -146,18 +146,18 @@ def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str
 _WORKER_MODELS: dict = {}
 
 
-def _worker(model_path, batch, fmt, threshold, text_field, min_chars=None):
+def _worker(model_path, batch, fmt, threshold, text_field, min_chars=None, inclusive=False):
     """Runs in a worker process: the model is loaded once per process, then cached."""
     model = _WORKER_MODELS.get(model_path)
     if model is None:
         keep_freed_memory()     # as the parent process does (see allocator.py)
         model = _WORKER_MODELS[model_path] = load_model(model_path)
-    return _render_batch(model, batch, fmt, threshold, text_field, min_chars)
+    return _render_batch(model, batch, fmt, threshold, text_field, min_chars, inclusive)
 
 
 def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, fmt: str = "text",
-                threshold=None, text_field: str = "text", n_jobs: int = 1, min_chars=None
-                ) -> Iterator[tuple[list[Item], list[str]]]:
+                threshold=None, text_field: str = "text", n_jobs: int = 1, min_chars=None,
+                inclusive: bool = False) -> Iterator[tuple[list[Item], list[str]]]:
     """(batch, rendered outputs) for each batch, in input order.
 
     With ``n_jobs > 1`` batches are scored in worker processes (each loads the model
@@ -166,7 +166,7 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
     """
     if n_jobs <= 1:
         for batch in batches:
-            yield batch, _render_batch(model, batch, fmt, threshold, text_field, min_chars)
+            yield batch, _render_batch(model, batch, fmt, threshold, text_field, min_chars, inclusive)
         return
     from joblib import Parallel, delayed
     pending: list = []
@@ -175,7 +175,7 @@ def clean_items(batches: Iterable[list[Item]], *, model=None, model_path=None, f
         for batch in batches:
             pending.append(batch)
             yield delayed(_worker)(model_path, [_strip(it, text_field) for it in batch], fmt, threshold,
-                                   text_field, min_chars)
+                                   text_field, min_chars, inclusive)
 
     runner = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for outputs in runner(tagged()):

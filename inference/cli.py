@@ -42,6 +42,7 @@ examples:
   unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
   unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
   unboil clean --min-chars 0 a.txt         an empty result when no line looks like content
+  unboil clean --inclusive forum.txt       keep user comments, lists and tables too
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
   unboil clean --input-format jsonl --text-field text corpus.jsonl.gz > clean.jsonl
   unboil clean --input-format warc -o cleaned/ CC-MAIN-*.warc.wet.gz   WET in, WET out
@@ -115,6 +116,9 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
                         "found no article in it and every line is kept; 0 keeps only what the model "
                         "labels content, even nothing (default: the model's, usually "
                         f"{MIN_ARTICLE_CHARS})")
+    p.add_argument("--inclusive", action="store_true",
+                   help="count user comments, lists, tables and code as content too, as CleanEval's "
+                        "annotators did (forums, mixed pages that are not news); default: the article only")
     p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, errors only")
     p.set_defaults(run=run_clean)
@@ -293,6 +297,11 @@ def run_clean(args) -> int:
     model = _load(args.model)
     if model is None:
         return EXIT_MODEL
+    if args.inclusive and not model.supports_inclusive:
+        log.error("%s: this model has no inclusive mode (trained before it existed, or without "
+                  "inclusive sources such as cleaneval-dev); retrain it or drop --inclusive",
+                  args.model or "the bundled model")
+        return EXIT_MODEL
     out_dir = Path(args.output_dir) if args.output_dir else None
     files = args.files or ["-"]
     if out_dir is not None:
@@ -362,7 +371,7 @@ def run_clean(args) -> int:
     try:
         results = B.clean_items(B.batched(items()), model=model, model_path=args.model, fmt=fmt,
                                 threshold=args.threshold, text_field=args.text_field, n_jobs=args.jobs,
-                                min_chars=args.min_chars)
+                                min_chars=args.min_chars, inclusive=args.inclusive)
         for batch, outputs in results:
             for item, data in zip(batch, outputs):
                 if item.error:

@@ -129,6 +129,11 @@ def _check_threshold(threshold) -> None:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
 
 
+def _check_inclusive(inclusive) -> None:
+    if not isinstance(inclusive, bool):
+        raise TypeError(f"inclusive must be True or False, got {inclusive!r}")
+
+
 def _check_min_chars(min_chars) -> None:
     if min_chars is None:
         return
@@ -162,12 +167,13 @@ def _texts(values, field: str, where) -> list[str]:
     return texts
 
 
-def _clean_texts(texts: list[str], model_path, threshold, with_labels: bool, min_chars=None):
+def _clean_texts(texts: list[str], model_path, threshold, with_labels: bool, min_chars=None,
+                 inclusive: bool = False):
     """One batched call; the cleaned texts and, with labels, lines' labels/scores."""
     model = get_model(model_path)
     if not with_labels:
-        return model.clean_many(texts, threshold, min_chars), None, None
-    results = model.classify_many(texts, threshold, min_chars)
+        return model.clean_many(texts, threshold, min_chars, inclusive=inclusive), None, None
+    results = model.classify_many(texts, threshold, min_chars, inclusive=inclusive)
     cleaned = [join_content(r) for r in results]
     labels = [[r.label for r in doc] for doc in results]
     scores = [[r.score for r in doc] for doc in results]
@@ -192,7 +198,7 @@ def _check_columns(columns, text_field, output_field, with_labels) -> None:
 
 def clean_partition(df, *, text_field: str = "text", model_path=None, threshold: float | None = None,
                     output_field: str | None = None, with_labels: bool = False,
-                    min_chars: int | None = None):
+                    min_chars: int | None = None, inclusive: bool = False):
     """Clean the text column of one pandas DataFrame (one Dask partition).
 
     All texts of the partition go through one batched ``clean_many`` call. The cleaned
@@ -201,6 +207,7 @@ def clean_partition(df, *, text_field: str = "text", model_path=None, threshold:
     ``unboil_labels`` and ``unboil_scores``: per text, the list of its lines' labels and of
     their P(boilerplate). A missing text (None, NaN, pandas.NA) gives "" (and empty lists);
     any other non-str value raises ``TypeError`` naming the column and the row.
+    ``inclusive=True`` counts comments, lists and tables as content (``Model.predict_proba``).
     The model comes from the per-process cache (``get_model``). Returns a new DataFrame.
     """
     import pandas as pd
@@ -209,12 +216,13 @@ def clean_partition(df, *, text_field: str = "text", model_path=None, threshold:
     _check_columns(df.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
     _check_min_chars(min_chars)
+    _check_inclusive(inclusive)
     column = df[text_field]
     if isinstance(column, pd.DataFrame):
         raise ValueError(f"more than one column is named {text_field!r}")
     index = df.index
     texts = _texts(column.tolist(), text_field, lambda i: f"row {index[i]!r}")
-    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars)
+    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars, inclusive)
     out = df.copy(deep=False)
     out[output_field] = pd.Series(cleaned, index=index, dtype=_text_dtype(column.dtype))
     if with_labels:
@@ -237,7 +245,7 @@ def _meta(meta, text_field, output_field, with_labels):
 
 def clean_dataframe(ddf, *, text_field: str = "text", model_path=None, threshold: float | None = None,
                     output_field: str | None = None, with_labels: bool = False,
-                    min_chars: int | None = None):
+                    min_chars: int | None = None, inclusive: bool = False):
     """A lazy Dask DataFrame: ``ddf`` with its text column cleaned (see ``clean_partition``).
 
     ``ddf.map_partitions(clean_partition, ...)`` with the output schema given as ``meta``, so
@@ -248,16 +256,18 @@ def clean_dataframe(ddf, *, text_field: str = "text", model_path=None, threshold
     _check_columns(ddf.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
     _check_min_chars(min_chars)
+    _check_inclusive(inclusive)
     return ddf.map_partitions(clean_partition, text_field=text_field, model_path=model_path,
                               threshold=threshold, output_field=output_field,
-                              with_labels=with_labels, min_chars=min_chars,
+                              with_labels=with_labels, min_chars=min_chars, inclusive=inclusive,
                               meta=_meta(ddf._meta, text_field, output_field, with_labels))
 
 
 # --- dict records / dask.bag / JSONL --------------------------------------------------------
 def clean_records(records, *, text_field: str = "text", model_path=None,
                   threshold: float | None = None, output_field: str | None = None,
-                  with_labels: bool = False, min_chars: int | None = None, _where=None) -> list[dict]:
+                  with_labels: bool = False, min_chars: int | None = None, inclusive: bool = False,
+                  _where=None) -> list[dict]:
     """Clean the ``text_field`` of a batch of dict records (one Dask Bag partition).
 
     Returns new dicts (the inputs are not changed) with every key and value as it was,
@@ -269,6 +279,7 @@ def clean_records(records, *, text_field: str = "text", model_path=None,
     output_field = text_field if output_field is None else output_field
     _check_threshold(threshold)
     _check_min_chars(min_chars)
+    _check_inclusive(inclusive)
     if with_labels:
         _check_columns([text_field], text_field, output_field, with_labels)
     for i, r in enumerate(records):
@@ -276,7 +287,7 @@ def clean_records(records, *, text_field: str = "text", model_path=None,
             raise TypeError(f"record {i} is a {type(r).__name__}, expected a dict")
     where = _where or (lambda i: f"record {i}")
     texts = _texts([r.get(text_field) for r in records], text_field, where)
-    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars)
+    cleaned, labels, scores = _clean_texts(texts, model_path, threshold, with_labels, min_chars, inclusive)
     out = []
     for k, r in enumerate(records):
         r = dict(r)
@@ -315,7 +326,8 @@ def _part_name(i: int) -> str:
 
 def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None,
                 threshold: float | None = None, output_field: str | None = None,
-                with_labels: bool = False, min_chars: int | None = None, blocksize="64MB", scheduler=None,
+                with_labels: bool = False, min_chars: int | None = None, inclusive: bool = False,
+                blocksize="64MB", scheduler=None,
                 num_workers: int | None = None, storage_options: dict | None = None) -> list[str]:
     """Clean a JSONL corpus end to end; returns the paths of the files written.
 
@@ -340,6 +352,7 @@ def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None
 
     _check_threshold(threshold)
     _check_min_chars(min_chars)
+    _check_inclusive(inclusive)
     if with_labels:
         _check_columns([text_field], text_field,
                        text_field if output_field is None else output_field, with_labels)
@@ -360,7 +373,7 @@ def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None
     cleaned = lines.map_partitions(_clean_jsonl_block, text_field=text_field,
                                    model_path=model_path, threshold=threshold,
                                    output_field=output_field, with_labels=with_labels,
-                                   min_chars=min_chars)
+                                   min_chars=min_chars, inclusive=inclusive)
     compute_kw = {}
     if scheduler is not None:
         compute_kw["scheduler"] = scheduler

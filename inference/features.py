@@ -471,6 +471,10 @@ def context_names() -> list[str]:
     names += list(MARK_NAMES)
     names += ["log_comment_headers_since_core"]
     names += [f"comment_meta_pm{w}" for w in MARK_WINDOWS]
+    # what the caller counts as content, not a property of the line: 1 = the inclusive
+    # convention (CleanEval's gold: comments, lists, tables and code are content too),
+    # 0 = the article only. Training sets it from each source's gold; users choose it.
+    names += ["inclusive"]
     return names
 
 
@@ -486,14 +490,20 @@ def _window_mean(x, doc_of, offsets, w):
 
 
 def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
-                   marks: np.ndarray) -> np.ndarray:
+                   marks: np.ndarray, inclusive=False) -> np.ndarray:
     """Stage-2 features of every line from its document's stage-1 logits, shapes and marks.
 
     ``score`` holds stage-1 logits of P(boilerplate) for all lines of all documents,
     concatenated, ``shape`` their ``shape_matrix`` rows and ``marks`` their
     ``mark_matrix`` rows; ``offsets`` marks where each document starts (see ``doc_offsets``).
+    ``inclusive`` is the content convention the scores are wanted for (see
+    ``context_names``): one bool for all lines, or one value per line (training mixes
+    sources of both conventions).
     """
     n = len(score)
+    policy = np.asarray(inclusive, dtype=np.float64)
+    if policy.ndim > 1 or (policy.ndim == 1 and len(policy) != n):
+        raise ValueError(f"inclusive must be one value or one per line ({n}), got shape {policy.shape}")
     s = np.clip(score, -8.0, 8.0)
     if n == 0:
         return np.zeros((0, len(context_names())))
@@ -587,6 +597,7 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     put(np.where(i > core_i, np.log1p(np.maximum(since_core, 0.0)), 0.0))
     for w in MARK_WINDOWS:
         put(_window_mean(marks[:, 1], doc_of, offsets, w))
+    put(policy)
     if next(col, None) is not None:
         raise RuntimeError("context_matrix wrote fewer columns than context_names() lists")
     return out

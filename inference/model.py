@@ -5,6 +5,8 @@ One pipeline, batched over documents::
     text → lines → (non-blank lines) → stage 1: hashed TF-IDF n-grams → logistic regression
          → stage 2: the line's score, its neighbours' scores, window means, position,
            distance to the densest prose, shape → boosted trees
+           (in ``inclusive`` mode: a second tree ensemble that also knows which content
+           convention is asked for, the article only or comments, lists and tables too)
          → logits smoothed along the document (SMOOTHING) → P(boilerplate) per line
          → keep the lines below the threshold, or every line when those hold fewer
            than MIN_ARTICLE_CHARS characters (no article found: nothing is emptied)
@@ -27,6 +29,7 @@ from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "BATCH_LINES",
+           "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "smooth_scores"]
 
@@ -56,6 +59,9 @@ STAGE1_LINES = 1_000
 BLANK_SCORE = 1.0
 STAGE1_ARRAYS = ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1")
 STAGE2_ARRAYS = TREE_ARRAYS
+# The inclusive mode's trees are stored beside the default ones, under this prefix
+# (inclusive_tree_feature, ...), with their own feature list in the header.
+INCLUSIVE_PREFIX = "inclusive_"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -147,15 +153,36 @@ class Model:
     def card(self) -> dict:
         return self.header.get("card", {})
 
+    @property
+    def supports_inclusive(self) -> bool:
+        """Whether the model has the inclusive mode's trees (models trained before that
+        mode existed, or on sources of one content convention only, do not)."""
+        return "inclusive_context_names" in self.header
+
+    def _check_inclusive(self, inclusive) -> bool:
+        if not isinstance(inclusive, (bool, np.bool_)):
+            raise TypeError(f"inclusive must be True or False, got {inclusive!r}")
+        if inclusive and not self.supports_inclusive:
+            raise ValueError("this model has no inclusive mode: it was trained before that mode existed "
+                             "or without sources of the inclusive convention (cleaneval-dev, "
+                             "cleaneval-final); retrain it with `unboil train`")
+        return bool(inclusive)
+
     # --- scoring ----------------------------------------------------------------
     @functools.cached_property
-    def _compiled_trees(self):
-        # the faster, bit-identical evaluator when the trees allow it (<= 32 leaves each)
-        return compile_trees(self.arrays)
+    def _stage2_default(self) -> "_Stage2":
+        return _Stage2.build({k: self.arrays[k] for k in TREE_ARRAYS},
+                             self.header.get("context_names", F.context_names()))
 
-    def _tree_scores(self, ctx: np.ndarray) -> np.ndarray:
-        compiled = self._compiled_trees
-        return tree_scores(ctx, self.arrays) if compiled is None else bitvector_scores(ctx, compiled)
+    @functools.cached_property
+    def _stage2_inclusive(self) -> "_Stage2":
+        # built on first use only: a default-mode run never compiles these trees
+        return _Stage2.build({k: self.arrays[INCLUSIVE_PREFIX + k] for k in TREE_ARRAYS},
+                             self.header["inclusive_context_names"])
+
+    def _tree_scores(self, ctx: np.ndarray, inclusive: bool = False) -> np.ndarray:
+        """Stage-2 logits from the full ``context_matrix`` rows, by the mode's trees."""
+        return (self._stage2_inclusive if inclusive else self._stage2_default).scores(ctx)
 
     @functools.cached_property
     def _ngram_tables(self):
@@ -186,44 +213,28 @@ class Model:
             return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES))), np.zeros((0, len(F.MARK_NAMES)))
         return np.concatenate(scores), np.concatenate(shapes), F.mark_matrix(lines)
 
-    def _score_nonblank(self, docs: list[list[str]]) -> list[np.ndarray]:
+    def _score_nonblank(self, docs: list[list[str]], inclusive: bool) -> list[np.ndarray]:
         """P(boilerplate) for the given documents' lines (all non-blank), one call."""
         lines = [l for d in docs for l in d]
         s1, shape, marks = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
-        ctx = self._context(s1, shape, offsets, marks)
-        p = _sigmoid(smooth_scores(self._tree_scores(ctx), offsets, self.smoothing))
+        ctx = F.context_matrix(s1, shape, offsets, marks, inclusive)
+        p = _sigmoid(smooth_scores(self._tree_scores(ctx, inclusive), offsets, self.smoothing))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
-    @functools.cached_property
-    def _context_columns(self):
-        # a model file lists the context features its trees index; one trained before
-        # features were added lists a subset of today's, in its own order
-        current = F.context_names()
-        names = self.header.get("context_names", current)
-        if names == current:
-            return None
-        return np.array([current.index(n) for n in names], dtype=np.intp)
-
-    def _context(self, s1, shape, offsets, marks) -> np.ndarray:
-        """The stage-2 input the model's trees were trained on."""
-        ctx = F.context_matrix(s1, shape, offsets, marks)
-        cols = self._context_columns
-        return ctx if cols is None else ctx[:, cols]
-
-    def predict_proba(self, docs) -> list[np.ndarray]:
+    def predict_proba(self, docs, *, inclusive: bool = False) -> list[np.ndarray]:
         """P(boilerplate) for every line of every document (a list of texts or of line lists).
 
         All documents are scored in one vectorised pass (in batches of
         ``BATCH_LINES`` lines), so a list of documents costs far less than a loop.
+        ``inclusive=True`` scores by the inclusive convention: user comments, lists,
+        tables and code count as content, as in CleanEval's gold (mixed pages, forums);
+        the default counts the article only.
         """
-        return self._predict([_as_lines(d) for d in docs])
+        inclusive = self._check_inclusive(inclusive)
+        return self._predict_parts([_as_lines(d) for d in docs], inclusive)[0]
 
-    def _predict(self, docs: list[list[str]]) -> list[np.ndarray]:
-        """``predict_proba`` for documents already split into checked lines."""
-        return self._predict_parts(docs)[0]
-
-    def _predict_parts(self, docs: list[list[str]]):
+    def _predict_parts(self, docs: list[list[str]], inclusive: bool = False):
         """(P(boilerplate) per line, indices of the non-blank lines) per document."""
         # (inline rather than _is_blank: this runs once per line of the corpus)
         keep = [[i for i, l in enumerate(d) if l and not l.isspace()] for d in docs]
@@ -234,10 +245,10 @@ class Model:
             group.append([d[i] for i in k])
             size += len(k)
             if size >= BATCH_LINES:
-                scored += self._score_nonblank(group)
+                scored += self._score_nonblank(group, inclusive)
                 group, size = [], 0
         if group:
-            scored += self._score_nonblank(group)
+            scored += self._score_nonblank(group, inclusive)
         out = []
         for d, k, p in zip(docs, keep, scored):
             full = np.full(len(d), BLANK_SCORE)
@@ -245,11 +256,12 @@ class Model:
             out.append(full)
         return out, keep
 
-    def classify_many(self, docs, threshold: float | None = None,
-                      min_chars: int | None = None) -> list[list[LineResult]]:
+    def classify_many(self, docs, threshold: float | None = None, min_chars: int | None = None, *,
+                      inclusive: bool = False) -> list[list[LineResult]]:
         t, m = self._threshold(threshold), self._min_chars(min_chars)
+        inclusive = self._check_inclusive(inclusive)
         docs = [_as_lines(d) for d in docs]
-        probs, nonblank = self._predict_parts(docs)
+        probs, nonblank = self._predict_parts(docs, inclusive)
         out = []
         for d, p, k in zip(docs, probs, nonblank):
             keep = _keep(d, p, t, m, k)
@@ -257,26 +269,29 @@ class Model:
                         for line, kp, s in zip(d, keep.tolist(), p.tolist())])
         return out
 
-    def classify(self, text_or_lines, threshold: float | None = None,
-                 min_chars: int | None = None) -> list[LineResult]:
+    def classify(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
+                 inclusive: bool = False) -> list[LineResult]:
         """Every line of one document with its label and P(boilerplate)."""
-        return self.classify_many([text_or_lines], threshold, min_chars)[0]
+        return self.classify_many([text_or_lines], threshold, min_chars, inclusive=inclusive)[0]
 
-    def clean_many(self, docs, threshold: float | None = None, min_chars: int | None = None) -> list[str]:
+    def clean_many(self, docs, threshold: float | None = None, min_chars: int | None = None, *,
+                   inclusive: bool = False) -> list[str]:
         """``clean`` for many documents in one batched pass (no per-line result objects)."""
-        return self._clean_lines([_as_lines(d) for d in docs], threshold, min_chars)
+        return self._clean_lines([_as_lines(d) for d in docs], threshold, min_chars, inclusive)
 
-    def _clean_lines(self, docs: list[list[str]], threshold=None, min_chars=None) -> list[str]:
+    def _clean_lines(self, docs: list[list[str]], threshold=None, min_chars=None,
+                     inclusive: bool = False) -> list[str]:
         """``clean_many`` for documents already split into lines of type str (the batch
         runner's, straight from ``split_lines``): no second pass to check them."""
         t, m = self._threshold(threshold), self._min_chars(min_chars)
-        probs, nonblank = self._predict_parts(docs)
+        probs, nonblank = self._predict_parts(docs, self._check_inclusive(inclusive))
         return [_join_kept(d, _keep(d, p, t, m, k), k) for d, p, k in zip(docs, probs, nonblank)]
 
-    def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None) -> str:
+    def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
+              inclusive: bool = False) -> str:
         """The content lines of one document, with a blank line kept between paragraphs
-        where the input had one."""
-        return self.clean_many([text_or_lines], threshold, min_chars)[0]
+        where the input had one. ``inclusive``: see ``predict_proba``."""
+        return self.clean_many([text_or_lines], threshold, min_chars, inclusive=inclusive)[0]
 
     def _threshold(self, threshold):
         t = self.threshold if threshold is None else float(threshold)
@@ -293,6 +308,36 @@ class Model:
     # --- persistence --------------------------------------------------------------
     def save(self, path) -> None:
         write_model_file(path, self.arrays, self.header)
+
+
+@dataclass(frozen=True)
+class _Stage2:
+    """One tree ensemble and the columns of ``context_matrix`` it was trained on."""
+
+    trees: dict
+    compiled: object        # the bitvector evaluator's tables, or None (lock-step)
+    columns: object         # None: all columns; an int n: the first n; else an index array
+
+    @classmethod
+    def build(cls, trees: dict, names: list[str]) -> "_Stage2":
+        # a model file lists the context features its trees index; one trained before
+        # features were added lists a subset of today's, in its own order
+        current = F.context_names()
+        if names == current:
+            columns = None
+        elif names == current[:len(names)]:
+            columns = len(names)     # a view of the leading columns, no copy
+        else:
+            columns = np.array([current.index(n) for n in names], dtype=np.intp)
+        # the faster, bit-identical evaluator when the trees allow it (<= 32 leaves each)
+        return cls(trees, compile_trees(trees), columns)
+
+    def scores(self, ctx: np.ndarray) -> np.ndarray:
+        if isinstance(self.columns, int):
+            ctx = ctx[:, :self.columns]
+        elif self.columns is not None:
+            ctx = ctx[:, self.columns]
+        return tree_scores(ctx, self.trees) if self.compiled is None else bitvector_scores(ctx, self.compiled)
 
 
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
@@ -350,6 +395,19 @@ def _join_kept(lines: list[str], keep: np.ndarray, nonblank: list[int]) -> str:
     return "\n".join(out)
 
 
+def _checked_names(path, header: dict, key: str, default) -> list[str]:
+    """The context feature names a header lists under ``key``, all known to this unboil."""
+    names = header.get(key, default)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelFileError(f"{path}: {key} in the header is not a list of feature names")
+    current = set(F.context_names())
+    unknown = [n for n in names if n not in current]
+    if unknown:
+        raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
+                             f"({', '.join(unknown[:3])}); retrain the model with `unboil train`")
+    return names
+
+
 def load_model(path=None) -> Model:
     """Load a model file, or the bundled default model when ``path`` is None."""
     if path is None:
@@ -366,15 +424,7 @@ def load_model(path=None) -> Model:
         raise ModelFileError(
             f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
             f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
-    current = set(F.context_names())
-    names = header.get("context_names", F.context_names())
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ModelFileError(f"{path}: context_names in the header is not a list of feature names")
-    unknown = [n for n in names if n not in current]
-    if unknown:
-        raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
-                             f"({', '.join(unknown[:3])}); retrain the model with `unboil train`")
-    n_ctx = len(names)
+    names = _checked_names(path, header, "context_names", F.context_names())
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
               "intercept1": 1}
@@ -386,9 +436,18 @@ def load_model(path=None) -> Model:
             raise ModelFileError(f"{path}: array {name!r} holds {a.dtype}, expected floating point")
         if not np.all(np.isfinite(a)):
             raise ModelFileError(f"{path}: array {name!r} holds NaN or infinite values")
-    problem = check_trees(arrays, n_ctx)
+    problem = check_trees(arrays, len(names))
     if problem:
         raise ModelFileError(f"{path}: {problem}")
+    if "inclusive_context_names" in header:
+        names = _checked_names(path, header, "inclusive_context_names", None)
+        trees = {k: arrays.get(INCLUSIVE_PREFIX + k) for k in TREE_ARRAYS}
+        missing = [INCLUSIVE_PREFIX + k for k, a in trees.items() if a is None]
+        if missing:
+            raise ModelFileError(f"{path}: model lacks arrays {', '.join(missing)}")
+        problem = check_trees(trees, len(names))
+        if problem:
+            raise ModelFileError(f"{path}: inclusive mode: {problem}")
     t = header.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
         raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")

@@ -113,7 +113,8 @@ def test_python_m_inference_parser_has_clean():
     assert cli.main(["--version"]) == 0
 
 
-def test_train_then_clean_round_trip(tmp_path, capsys):
+def test_train_then_clean_round_trip(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("UNBOIL_DATASETS", raising=False)   # else train adds every shared benchmark
     model = tmp_path / "m.npz"
     code, _, err = run(["train", "--labels", str(SEEDS.parent / "data" / "seeds"), "-o", str(model)], capsys)
     assert code == 0, err

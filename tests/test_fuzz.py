@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -48,8 +49,12 @@ def test_any_gzip_file_is_read_or_refused(seed_model, data):
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
 def test_atheris_runs_the_target(seed_model_path, tmp_path):
     env = dict(os.environ, UNBOIL_FUZZ_MODEL=str(seed_model_path))
+    # libFuzzer's RSS is ru_maxrss, which Linux carries over fork + exec: the child starts
+    # at this pytest process's peak. Its 2 GB budget is counted on top of that peak.
+    rss_limit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024 + 2048
     res = subprocess.run(
         [sys.executable, str(TARGET), "-runs=2000", "-max_len=4096", "-seed=1", "-timeout=30",
+         f"-rss_limit_mb={rss_limit}",
          f"-artifact_prefix={tmp_path}/"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]

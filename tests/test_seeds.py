@@ -30,6 +30,19 @@ def test_default_model_cleans_the_seed():
     assert kept == _content_lines(), "the headline and every paragraph, nothing else"
 
 
+def test_default_model_inclusive_mode_keeps_the_article_and_drops_the_appeal():
+    """Inclusive mode counts more as content (CleanEval's convention keeps captions), but
+    the article stays whole and the donation appeal and its buttons still go."""
+    model = load_model()
+    assert model.supports_inclusive
+    kept = [r.text for r in model.classify(SEED_WITH_WIDGET.read_text(encoding="utf-8"), inclusive=True)
+            if r.is_content]
+    assert set(_content_lines()) <= set(kept)
+    for line in ["A Message from The Moscow Times:", "Dear readers,", "Once", "Monthly", "Annual",
+                 "Continue", "Read more", "Remind me later.", "×", "Support us"]:
+        assert line not in kept, f"kept boilerplate in inclusive mode: {line!r}"
+
+
 # Lines a model that never saw seed 001's labels still keeps (measured; docs/errors.md):
 # the top banner reads like prose and appears in no other training page, and the
 # caption is a full sentence. The test fails if anything else goes wrong.

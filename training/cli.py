@@ -130,10 +130,11 @@ def run_evaluate(args) -> int:
     docs = load_documents(args)
     report = evaluate(docs, args.scheme, threshold=args.threshold, min_chars=args.min_chars, seed=args.seed)
     probs = report.pop("probabilities")
+    probs_inclusive = report.pop("probabilities_inclusive")
     print(format_report(report))
     if args.predictions:
         from training.evaluate import save_predictions
-        save_predictions(args.predictions, docs, probs)
+        save_predictions(args.predictions, docs, probs, probs_inclusive)
     if args.json:
         from inference.textio import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -27,7 +27,7 @@ from .labels import Document
 from .render import render_lines
 
 __all__ = [
-    "SOURCES", "RENDER_VERSION", "DatasetsNotFoundError", "datasets_root",
+    "SOURCES", "INCLUSIVE_SOURCES", "RENDER_VERSION", "DatasetsNotFoundError", "datasets_root",
     "default_cache_dir", "clean_gold", "load_source", "load_sources",
 ]
 
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("cleaneval-dev", "cleaneval-final", "cleanportaleval", "dragnet",
            "l3s-gn1", "readability")
+# Sources whose gold follows the inclusive convention: CleanEval's annotators kept all
+# the text a reader came for, user comments, lists and tables included; the others
+# keep the article only. Training gives stage 2 this as an input (``inclusive``).
+INCLUSIVE_SOURCES = ("cleaneval-dev", "cleaneval-final")
 
 # Bump whenever render_lines, align_labels or clean_gold change what they
 # produce: cached documents of another version are not used.

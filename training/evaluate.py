@@ -7,7 +7,9 @@
 
 Scores per held-out source: text-level shingle P/R/F1 of the kept lines against
 the gold text (``training.metrics``) and line-level P/R/F1 per class, with the
-keep-everything and C4-rule baselines on the same documents.
+keep-everything and C4-rule baselines on the same documents. Where a fold's model
+learned both content conventions, unboil is scored in inclusive mode too
+("unboil --inclusive").
 """
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ from .labels import BOILERPLATE, CONTENT, Document
 from .metrics import shingle_scores
 from .train import train
 
-__all__ = ["cross_val_predict", "score_documents", "evaluate", "format_report", "SCHEMES",
+__all__ = ["cross_val_predict", "cross_val_predict_modes", "score_documents", "evaluate", "format_report",
+           "SCHEMES", "INCLUSIVE_SYSTEM",
            "save_predictions", "load_predictions"]
 
 log = logging.getLogger(__name__)
 SCHEMES = ("loso", "doc")
+INCLUSIVE_SYSTEM = "unboil --inclusive"
 DOC_FOLDS = 5
 
 
@@ -50,15 +54,31 @@ def _folds(docs: list[Document], scheme: str, n_splits: int, seed: int):
 
 
 def cross_val_predict(docs: list[Document], scheme: str = "loso", *, n_splits: int = DOC_FOLDS,
-                      seed: int = 0, **train_kw) -> list[np.ndarray]:
-    """Out-of-fold P(boilerplate) for every line of every document."""
-    out: list = [None] * len(docs)
+                      seed: int = 0, inclusive: bool = False, **train_kw) -> list[np.ndarray]:
+    """Out-of-fold P(boilerplate) for every line of every document.
+
+    ``inclusive=True`` predicts in inclusive mode; every fold's model must support it.
+    """
+    return cross_val_predict_modes(docs, scheme, (inclusive,), n_splits, seed, **train_kw)[inclusive]
+
+
+def cross_val_predict_modes(docs: list[Document], scheme: str = "loso", modes=(False, True),
+                            n_splits: int = DOC_FOLDS, seed: int = 0, *, required: bool = True, **train_kw):
+    """``{inclusive: out-of-fold probabilities}`` for each mode, one training per fold.
+
+    With ``required=False`` a document whose fold model has no inclusive mode gets
+    None in the inclusive list instead of an error.
+    """
+    out = {m: [None] * len(docs) for m in modes}
     for name, tr, te in _folds(docs, scheme, n_splits, seed):
         t0 = time.perf_counter()
         model = train([docs[i] for i in tr], seed=seed, **train_kw)
-        probs = model.predict_proba([docs[i].lines for i in te])
-        for i, p in zip(te, probs):
-            out[i] = p
+        for mode in modes:
+            if mode and not required and not model.supports_inclusive:
+                log.info("fold %s: its model has no inclusive mode (no inclusive sources in training)", name)
+                continue
+            for i, p in zip(te, model.predict_proba([docs[i].lines for i in te], inclusive=mode)):
+                out[mode][i] = p
         log.info("fold %s: trained on %d documents, predicted %d (%.0fs)", name, len(tr), len(te),
                  time.perf_counter() - t0)
     return out
@@ -95,25 +115,32 @@ def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | N
     from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, keep_mask
     t = DEFAULT_THRESHOLD if threshold is None else threshold
     m = MIN_ARTICLE_CHARS if min_chars is None else min_chars
-    probs = cross_val_predict(docs, scheme, n_splits=n_splits, seed=seed, **train_kw)
+    by_mode = cross_val_predict_modes(docs, scheme, (False, True), n_splits, seed, required=False,
+                                       **train_kw)
+    probs, probs_incl = by_mode[False], by_mode[True]
     systems = {
         "unboil": [keep_mask(d.lines, p, t, m) for d, p in zip(docs, probs)],
+        INCLUSIVE_SYSTEM: [None if p is None else keep_mask(d.lines, p, t, m) for d, p in zip(docs, probs_incl)],
         "keep-all": [keep_all(d.lines) for d in docs],
         "c4-rule": [c4_keep(d.lines) for d in docs],
     }
-    report = {"scheme": scheme, "threshold": t, "min_chars": m, "seed": seed, "sources": {}, "probabilities": probs}
+    report = {"scheme": scheme, "threshold": t, "min_chars": m, "seed": seed, "sources": {},
+              "probabilities": probs, "probabilities_inclusive": probs_incl}
     for src in sorted({d.source for d in docs}):
         idx = [i for i, d in enumerate(docs) if d.source == src]
+        # a source is scored in inclusive mode only when all its pages have that mode's predictions
         report["sources"][src] = {name: score_documents([docs[i] for i in idx], [keep[i] for i in idx])
-                                  for name, keep in systems.items()}
+                                  for name, keep in systems.items()
+                                  if all(keep[i] is not None for i in idx)}
     return report
 
 
 def format_report(report: dict) -> str:
     """A plain-text table: one row per source, shingle P/R/F1 and line F1 per system."""
-    systems = list(next(iter(report["sources"].values())))
+    systems = list(dict.fromkeys(s for res in report["sources"].values() for s in res))
+    width = {s: max(12, len(s) + 3) for s in systems}
     head = f"{'source':<16} {'docs':>5} " + " ".join(
-        f"{s + ' F1':>12} {'P':>6} {'R':>6}" for s in systems) + f" {'line F1 c/b':>12}"
+        f"{s + ' F1':>{width[s]}} {'P':>6} {'R':>6}" for s in systems) + f" {'line F1 c/b':>12}"
     rows = [f"scheme: {report['scheme']}   threshold: {report['threshold']}   "
             f"min chars: {report.get('min_chars', 0)}   seed: {report['seed']}",
             head, "-" * len(head)]
@@ -121,28 +148,47 @@ def format_report(report: dict) -> str:
     for src, res in report["sources"].items():
         cells = []
         for s in systems:
+            if s not in res:        # no inclusive mode in this source's fold
+                cells.append(f"{'-':>{width[s]}} {'':>6} {'':>6}")
+                continue
             sh = res[s]["shingle"]
             means[s].append(sh["f1"])
-            cells.append(f"{sh['f1']:>12.3f} {sh['precision']:>6.3f} {sh['recall']:>6.3f}")
+            cells.append(f"{sh['f1']:>{width[s]}.3f} {sh['precision']:>6.3f} {sh['recall']:>6.3f}")
         ln = res["unboil"]["lines"]
         rows.append(f"{src:<16} {res['unboil']['documents']:>5} " + " ".join(cells)
                     + f" {ln[CONTENT]['f1']:>6.3f}/{ln[BOILERPLATE]['f1']:.3f}")
     rows.append("-" * len(head))
-    rows.append(f"{'mean of sources':<22} " + " ".join(f"{np.mean(means[s]):>12.3f} {'':>6} {'':>6}"
-                                                      for s in systems))
+    # a mean over only some sources would not compare with the others: "-"
+    rows.append(f"{'mean of sources':<22} " + " ".join(
+        (f"{np.mean(means[s]):>{width[s]}.3f}" if len(means[s]) == len(report["sources"]) else f"{'-':>{width[s]}}")
+        + f" {'':>6} {'':>6}" for s in systems))
     return "\n".join(rows)
 
 
-def save_predictions(path, docs: list[Document], probs: list[np.ndarray]) -> None:
-    """Out-of-fold P(boilerplate) per line, keyed by document id (plain arrays, no pickle)."""
+def save_predictions(path, docs: list[Document], probs: list[np.ndarray],
+                     probs_inclusive: list | None = None) -> None:
+    """Out-of-fold P(boilerplate) per line, keyed by document id (plain arrays, no pickle).
+
+    Inclusive-mode probabilities are saved beside (NaN for documents without them).
+    """
     from inference.textio import atomic_open
+    arrays = {"doc_ids": np.array([d.doc_id for d in docs]),
+              "offsets": np.concatenate(([0], np.cumsum([len(p) for p in probs]))),
+              "probs": np.concatenate(probs) if probs else np.zeros(0)}
+    if probs_inclusive is not None and any(p is not None for p in probs_inclusive):
+        arrays["probs_inclusive"] = np.concatenate(
+            [np.full(len(p), np.nan) if q is None else q for p, q in zip(probs, probs_inclusive)])
     with atomic_open(path, "wb") as fh:
-        np.savez_compressed(fh, doc_ids=np.array([d.doc_id for d in docs]),
-                            offsets=np.concatenate(([0], np.cumsum([len(p) for p in probs]))),
-                            probs=np.concatenate(probs) if probs else np.zeros(0))
+        np.savez_compressed(fh, **arrays)
 
 
-def load_predictions(path) -> dict[str, np.ndarray]:
+def load_predictions(path, inclusive: bool = False) -> dict[str, np.ndarray]:
+    """``{doc_id: P(boilerplate) per line}`` from ``save_predictions``; with
+    ``inclusive``, the inclusive-mode ones (documents without them are left out)."""
     with np.load(path, allow_pickle=False) as z:
-        off, probs = z["offsets"], z["probs"]
-        return {str(d): probs[off[k]:off[k + 1]] for k, d in enumerate(z["doc_ids"])}
+        key = "probs_inclusive" if inclusive else "probs"
+        if key not in z.files:
+            raise ValueError(f"{path} holds no inclusive-mode predictions")
+        off, probs = z["offsets"], z[key]
+        out = {str(d): probs[off[k]:off[k + 1]] for k, d in enumerate(z["doc_ids"])}
+    return {d: p for d, p in out.items() if not (len(p) and np.isnan(p[0]))}

@@ -11,6 +11,12 @@ Two stages (scikit-learn; the fitted weights are exported as plain arrays):
    *out-of-fold* stage-1 scores (folds grouped by source), so it learns how far
    to trust stage 1 on a site it has not seen — as on a user's data.
 
+Conventions: sources disagree on what content is (CleanEval's gold keeps user
+comments and lists; the news benchmarks keep the article only). The default stage 2
+learns from every source as labelled. When the data hold both conventions, a second
+stage-2 ensemble (inclusive mode) is fitted with each line's convention as one more
+input (``inclusive``, 1 for ``inclusive_sources``) and is asked for convention 1.
+
 Weights: each source counts about the same in total (capped per line, so a
 handful of hand-labelled lines is strong but cannot swamp the rest), and stage 1
 balances the classes. Identical lines are merged into one weighted row for stage
@@ -28,9 +34,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from inference import features as F
-from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SMOOTHING, Model
+from inference.model import DEFAULT_THRESHOLD, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS, SMOOTHING, Model
 from inference.trees import tree_scores
 
+from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
@@ -215,16 +222,17 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
 
 
 def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, seed: int = 0,
-               trees: int = STAGE2_TREES, max_lines: int = STAGE2_MAX_LINES) -> dict:
+               trees: int = STAGE2_TREES, max_lines: int = STAGE2_MAX_LINES, names=None) -> dict:
     """Boosted trees over the context features; returns the model's tree arrays.
 
     Lines are weighted by their source weight times (1 + log words): text-level F1
     counts words, so a long paragraph matters more than a menu item. At most
     ``max_lines`` lines (a seeded sample) are used: more adds time, not accuracy.
+    ``names`` lists the columns of ``ctx`` (default: all of ``context_names()``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    w = weight * (1.0 + ctx[:, F.context_names().index("log_words")])
+    w = weight * (1.0 + ctx[:, (names or F.context_names()).index("log_words")])
     if len(y) > max_lines:
         idx = np.sort(np.random.default_rng(seed).permutation(len(y))[:max_lines])
         ctx, y, w = ctx[idx], y[idx], w[idx]
@@ -275,23 +283,39 @@ def export_trees(clf) -> dict:
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
-          min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING) -> Model:
-    """Train a two-stage model on labelled documents; reproducible for a given seed."""
+          min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
+          inclusive_sources=INCLUSIVE_SOURCES) -> Model:
+    """Train a two-stage model on labelled documents; reproducible for a given seed.
+
+    Documents whose source is in ``inclusive_sources`` teach the inclusive convention
+    (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
+    """
     docs = [d for d in docs if d.lines]
     if not docs:
         raise ValueError("no labelled lines to train on")
     t0 = time.perf_counter()
     params, oof, design, y, weight = fit_stage1_oof(
         docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight)
-    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]), design.marks)
+    inclusive_sources = sorted(set(inclusive_sources))
+    policy = np.array([d.source in inclusive_sources for d in docs for _ in d.lines], dtype=np.float64)
+    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]), design.marks,
+                           policy)
+    all_names = F.context_names()
+    names = [n for n in all_names if n != "inclusive"]
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        **fit_stage2(ctx, y, weight, seed=seed),
+        **fit_stage2(ctx[:, [all_names.index(n) for n in names]], y, weight, seed=seed, names=names),
     }
+    both = policy.min() != policy.max()
+    if both:
+        # with one convention only the column would be constant and the mode a no-op:
+        # such a model has no inclusive mode and refuses to pretend
+        for k, a in fit_stage2(ctx, y, weight, seed=seed, names=all_names).items():
+            arrays[INCLUSIVE_PREFIX + k] = a
     seconds = time.perf_counter() - t0
     log.info("trained in %.1fs", seconds)
     header = {
@@ -299,7 +323,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "threshold": threshold,
         "min_article_chars": min_article_chars,
         "smoothing": smoothing,
-        "context_names": F.context_names(),
+        "context_names": names,
+        **({"inclusive_context_names": all_names} if both else {}),
         "card": {
             "data": data_summary(docs),
             "parameters": {"seed": seed, "c_ngram": c_ngram, "stage2_trees": STAGE2_TREES,
@@ -307,8 +332,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
-                           "smoothing": smoothing,
-                                              "char_ngrams": list(F.CHAR_NGRAMS),
+                           "smoothing": smoothing, "inclusive_sources": inclusive_sources,
+                           "char_ngrams": list(F.CHAR_NGRAMS),
                            "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
                            "n_char_features": F.N_CHAR_FEATURES,
                            "max_feature_chars": F.MAX_FEATURE_CHARS},
