@@ -9,12 +9,13 @@
 This package needs only numpy and scipy at prediction time; it never imports
 ``training``.
 """
-from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, LineResult, Model,
-                    default_model_path, keep_mask, load_model, split_lines)
+from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, LineResult,
+                    Model, content_path, default_model_path, keep_mask, load_model, split_lines)
 from .modelfile import ModelFileError
 
 __all__ = ["load_model", "Model", "LineResult", "ModelFileError", "CONTENT", "BOILERPLATE",
-           "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "default_model_path", "keep_mask", "split_lines",
+           "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SWITCH_COST", "default_model_path", "keep_mask",
+           "content_path", "split_lines",
            "clean", "classify"]
 __version__ = "0.1.0"
 

@@ -40,7 +40,7 @@ examples:
   unboil clean --format tsv article.txt    every line as label<TAB>P(boilerplate)<TAB>text
   cat a.txt b.txt | unboil clean -         read stdin ('-' or no FILE)
   unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
-  unboil clean --threshold 0.7 a.txt       keep more lines (drop only P(boilerplate) >= 0.7)
+  unboil clean --threshold 0.7 a.txt       keep more lines (boilerplate from P = 0.7, not 0.5)
   unboil clean --min-chars 0 a.txt         an empty result when no line looks like content
   unboil clean --inclusive forum.txt       keep user comments, lists and tables too
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
@@ -109,7 +109,8 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="worker processes; output order is kept (default: 1)")
     p.add_argument("--threshold", type=_threshold, default=None, metavar="T",
-                   help="a line is boilerplate when P(boilerplate) >= T; raise T to keep more, "
+                   help="a line is boilerplate when P(boilerplate) >= T, unless its neighbours outweigh "
+                        "it (the labels are the page's most likely sequence); raise T to keep more, "
                         f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
     p.add_argument("--min-chars", type=_min_chars, default=None, metavar="N",
                    help="when a document's content lines would hold fewer than N characters, the model "

@@ -7,9 +7,11 @@ One pipeline, batched over documents::
            distance to the densest prose, shape → boosted trees
            (in ``inclusive`` mode: a second tree ensemble that also knows which content
            convention is asked for, the article only or comments, lists and tables too)
-         → logits smoothed along the document (SMOOTHING) → P(boilerplate) per line
-         → keep the lines below the threshold, or every line when those hold fewer
-           than MIN_ARTICLE_CHARS characters (no article found: nothing is emptied)
+         → P(boilerplate) per line (older models: logits smoothed along the page, SMOOTHING)
+         → labels: the page's most likely content/boilerplate sequence, each change of
+           label costing SWITCH_COST (content_path; 0 = keep the lines below the threshold)
+         → or every line when the kept ones hold fewer than MIN_ARTICLE_CHARS
+           characters (no article found: nothing is emptied)
 
 Every input line comes back with its label and score (like jusText, nothing is
 silently dropped); ``clean`` keeps the content lines.
@@ -28,10 +30,10 @@ from . import features as F
 from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
-__all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "BATCH_LINES",
+__all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
            "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
-           "keep_mask", "smooth_scores"]
+           "keep_mask", "content_path", "smooth_scores"]
 
 CONTENT = "content"
 BOILERPLATE = "boilerplate"
@@ -47,8 +49,17 @@ MIN_ARTICLE_CHARS = 500
 # Stage-2 logits are smoothed along the document: each becomes (1 - w) of itself plus
 # w of the mean of its two neighbours, so a line alone in a run of the other class is
 # pulled towards it. Trained models record it; a model file without it is not smoothed.
-# Chosen by nested cross-validation, then capped by the seed pages (docs/experiments.md).
-SMOOTHING = 0.2
+# Session 5 chose 0.2; session 9's nested comparison did better with the switch cost
+# below and no smoothing (docs/experiments.md), so new models do not smooth.
+SMOOTHING = 0.0
+# Labels come from the most likely content/boilerplate sequence of the page (a
+# two-state Viterbi decode over the per-line scores): each change of label between
+# neighbouring lines costs this many nats, so a lone line of one class inside a run
+# of the other needs a confident score to break the run. 0 is the plain threshold
+# rule. Chosen by nested cross-validation, then capped by the seed pages (3 dropped
+# seed 001's headline; docs/experiments.md). Trained models record it; a model file
+# without it uses 0, as it was trained.
+SWITCH_COST = 0.5
 # Lines featurised per vectorised call: bounds memory on huge inputs while
 # keeping per-call overhead small.
 BATCH_LINES = 20_000
@@ -143,6 +154,11 @@ class Model:
     @property
     def smoothing(self) -> float:
         return float(self.header.get("smoothing", 0.0))
+
+    @property
+    def switch_cost(self) -> float:
+        """The cost of a label change between neighbouring lines (``SWITCH_COST``)."""
+        return float(self.header.get("switch_cost", 0.0))
 
     @property
     def min_chars(self) -> int:
@@ -264,7 +280,7 @@ class Model:
         probs, nonblank = self._predict_parts(docs, inclusive)
         out = []
         for d, p, k in zip(docs, probs, nonblank):
-            keep = _keep(d, p, t, m, k)
+            keep = _keep(d, p, t, m, k, self.switch_cost)
             out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
                         for line, kp, s in zip(d, keep.tolist(), p.tolist())])
         return out
@@ -285,7 +301,7 @@ class Model:
         runner's, straight from ``split_lines``): no second pass to check them."""
         t, m = self._threshold(threshold), self._min_chars(min_chars)
         probs, nonblank = self._predict_parts(docs, self._check_inclusive(inclusive))
-        return [_join_kept(d, _keep(d, p, t, m, k), k) for d, p, k in zip(docs, probs, nonblank)]
+        return [_join_kept(d, _keep(d, p, t, m, k, self.switch_cost), k) for d, p, k in zip(docs, probs, nonblank)]
 
     def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
               inclusive: bool = False) -> str:
@@ -341,20 +357,57 @@ class _Stage2:
 
 
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
-              min_chars: int = MIN_ARTICLE_CHARS) -> np.ndarray:
+              min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
-    A line is kept when its score is below ``threshold``, unless the kept lines hold
-    fewer than ``min_chars`` characters: then the model found no article and every
-    non-blank line is kept. The one rule behind ``clean``, ``classify`` and the
-    evaluation.
+    The non-blank lines get the most likely sequence of labels (``content_path``):
+    with ``switch_cost`` 0, a line is kept when its score is below ``threshold``.
+    If the kept lines hold fewer than ``min_chars`` characters, the model found no
+    article and every non-blank line is kept. The one rule behind ``clean``,
+    ``classify`` and the evaluation.
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
-                 [i for i, l in enumerate(lines) if not _is_blank(l)])
+                 [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost)
 
 
-def _keep(lines, probs, threshold, min_chars, nonblank) -> np.ndarray:
-    keep = probs < threshold
+def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST) -> np.ndarray:
+    """The most likely content (True) / boilerplate (False) sequence for a run of lines.
+
+    Maximises the sum of each line's log-odds of its label, measured from the
+    threshold, minus ``switch_cost`` per change of label (Viterbi with two states).
+    With two states the forward pass needs one number per line, the best
+    boilerplate-minus-content score so far, d[i] = clip(d[i-1], -cost, cost) + s[i];
+    going back, a line takes its own sign where |d| > cost and its successor's label
+    otherwise. With ``switch_cost`` 0 this is exactly ``probs < threshold``.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if switch_cost <= 0 or len(probs) == 0:
+        return probs < threshold
+    p = np.clip(probs, _EPS, 1.0 - _EPS)
+    t = min(max(threshold, _EPS), 1.0 - _EPS)
+    s = (np.log(p) - np.log1p(-p)) - (np.log(t) - np.log1p(-t))
+    c = float(switch_cost)
+    d = np.empty(len(s))
+    prev = 0.0
+    for i, si in enumerate(s.tolist()):        # sequential by nature; ~0.1 µs a line
+        prev = si + (c if prev > c else -c if prev < -c else prev)
+        d[i] = prev
+    boiler = np.where(d > c, 1, np.where(d < -c, 0, -1))
+    boiler[-1] = d[-1] >= 0
+    known = np.where(boiler >= 0, np.arange(len(d)), len(d))
+    nxt = np.minimum.accumulate(known[::-1])[::-1]     # the next line whose label is fixed
+    return boiler[nxt] == 0
+
+
+_EPS = 1e-12
+
+
+def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost) -> np.ndarray:
+    if switch_cost > 0:
+        keep = np.zeros(len(lines), dtype=bool)
+        keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost)
+    else:
+        keep = probs < threshold
     if min_chars > 0:
         total = 0
         for i in np.flatnonzero(keep).tolist():     # stops as soon as the text is long enough
@@ -451,6 +504,9 @@ def load_model(path=None) -> Model:
     t = header.get("threshold", DEFAULT_THRESHOLD)
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
         raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")
+    c = header.get("switch_cost", 0.0)
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c < float("inf"):
+        raise ModelFileError(f"{path}: switch_cost {c!r} in the header is not a number >= 0")
     w = header.get("smoothing", 0.0)
     if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
         raise ModelFileError(f"{path}: smoothing {w!r} in the header is not a number between 0 and 1")

@@ -1,3 +1,4 @@
+import itertools
 import json
 import zipfile
 
@@ -88,11 +89,14 @@ def test_a_page_without_an_article_is_kept_whole_not_emptied(seed_model):
 def test_keep_mask_counts_characters_of_the_kept_lines():
     lines = ["x" * 40, "", "  " + "y" * 30 + "  ", "z" * 500]
     probs = np.array([0.1, 1.0, 0.2, 0.9])
-    assert keep_mask(lines, probs, 0.5, 70).tolist() == [True, False, True, False]
+    assert keep_mask(lines, probs, 0.5, 70, 0.0).tolist() == [True, False, True, False]
     # 40 + 30 characters (surrounding spaces do not count) < 71: the page is kept whole
-    assert keep_mask(lines, probs, 0.5, 71).tolist() == [True, False, True, True]
-    assert keep_mask(lines, probs, 0.5, 0).tolist() == [True, False, True, False]
-    assert keep_mask(lines, probs, 0.05, 0).tolist() == [False] * 4
+    assert keep_mask(lines, probs, 0.5, 71, 0.0).tolist() == [True, False, True, True]
+    assert keep_mask(lines, probs, 0.5, 0, 0.0).tolist() == [True, False, True, False]
+    assert keep_mask(lines, probs, 0.05, 0, 0.0).tolist() == [False] * 4
+    # with a switch cost the blank line is skipped, and the last line (log-odds 2.2 < 3)
+    # does not pay for a change of label after two content lines
+    assert keep_mask(lines, probs, 0.5, 0, 3.0).tolist() == [True, False, True, True]
 
 
 def test_bad_min_chars(seed_model):
@@ -214,11 +218,57 @@ def test_smoothing_mixes_neighbours_within_each_document_only():
 
 def test_models_record_their_smoothing_and_old_files_are_not_smoothed(seed_model):
     from inference.model import SMOOTHING, Model
-    assert seed_model.smoothing == SMOOTHING > 0
-    header = {k: v for k, v in seed_model.header.items() if k != "smoothing"}
-    plain = Model(seed_model.arrays, header)
+    assert seed_model.smoothing == SMOOTHING
+    smoothed = Model(seed_model.arrays, dict(seed_model.header, smoothing=0.2))   # as session 5-8 files
+    assert smoothed.smoothing == 0.2
+    assert not np.allclose(smoothed.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])
+    plain = Model(seed_model.arrays, {k: v for k, v in smoothed.header.items() if k != "smoothing"})
     assert plain.smoothing == 0.0
-    assert not np.allclose(plain.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])
+    np.testing.assert_array_equal(plain.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])
+
+
+def _best_path_by_enumeration(probs, threshold, cost):
+    """Every labelling of a short run scored directly: the reference for content_path."""
+    s = np.log(probs / (1 - probs)) - np.log(threshold / (1 - threshold))
+    best, arg = -np.inf, None
+    for bits in itertools.product([0, 1], repeat=len(probs)):       # 1 = boilerplate
+        b = np.array(bits)
+        score = np.sum(np.where(b == 1, s, 0.0)) - cost * np.count_nonzero(np.diff(b))
+        if score > best:
+            best, arg = score, b
+    return arg == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_content_path_is_the_best_labelling(seed):
+    from inference.model import content_path
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 11))
+    probs = rng.uniform(0.01, 0.99, n)
+    threshold = float(rng.choice([0.3, 0.5, 0.7]))
+    cost = float(rng.choice([0.5, 1.0, 3.0]))
+    np.testing.assert_array_equal(content_path(probs, threshold, cost),
+                                  _best_path_by_enumeration(probs, threshold, cost))
+
+
+def test_content_path_without_a_cost_is_the_threshold_rule_and_a_lone_line_needs_confidence():
+    from inference.model import content_path
+    probs = np.array([0.9, 0.9, 0.3, 0.9, 0.9])
+    np.testing.assert_array_equal(content_path(probs, 0.5, 0.0), probs < 0.5)
+    # keeping the middle line costs two label changes (6 nats): its log-odds, -0.85, do not pay
+    assert not content_path(probs, 0.5, 3.0).any()
+    probs[2] = 0.001                       # log-odds -6.9: now it does
+    assert content_path(probs, 0.5, 3.0).tolist() == [False, False, True, False, False]
+    assert content_path(np.zeros(0), 0.5, 3.0).tolist() == []
+
+
+def test_a_model_file_without_a_switch_cost_labels_by_the_threshold(seed_model):
+    from inference.model import SWITCH_COST, Model
+    assert seed_model.switch_cost == SWITCH_COST > 0
+    plain = Model(seed_model.arrays, {k: v for k, v in seed_model.header.items() if k != "switch_cost"})
+    assert plain.switch_cost == 0.0
+    results = plain.classify(TEXT, min_chars=0)
+    assert [r.is_content for r in results] == [r.score < plain.threshold for r in results]
 
 
 def test_a_model_file_lists_its_own_context_features(seed_model, tmp_path):

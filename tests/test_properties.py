@@ -77,10 +77,12 @@ def test_classify_returns_every_line_once_with_a_score(seed_model, text, t):
     assert [r.text for r in results] == split_lines(text)
     cut = seed_model.threshold if t is None else t
     strict = seed_model.classify(text, threshold=t, min_chars=0)
-    keep = keep_mask(split_lines(text), [r.score for r in results], cut, seed_model.min_chars)
-    for r, r0, k in zip(results, strict, keep):
+    keep = keep_mask(split_lines(text), [r.score for r in results], cut, seed_model.min_chars,
+                     seed_model.switch_cost)
+    keep0 = keep_mask(split_lines(text), [r.score for r in results], cut, 0, seed_model.switch_cost)
+    for r, r0, k, k0 in zip(results, strict, keep, keep0):
         assert np.isfinite(r.score) and 0.0 <= r.score <= 1.0
-        assert r0.score == r.score and r0.label == (BOILERPLATE if r.score >= cut else CONTENT)
+        assert r0.score == r.score and r0.label == (BOILERPLATE if not k0 else CONTENT)
         assert r.label == (CONTENT if k else BOILERPLATE)
         if _blank(r.text):
             assert r.label == BOILERPLATE and r.score == 1.0

@@ -621,6 +621,13 @@ def test_a_model_file_without_min_article_chars_uses_the_default(seed_model_path
     assert load_model(path).min_chars == MIN_ARTICLE_CHARS
 
 
+@pytest.mark.parametrize("value", ["some", -0.1, float("inf"), True, None])
+def test_a_bad_switch_cost_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "c.npz", header=lambda h: h.__setitem__("switch_cost", value))
+    with pytest.raises(ModelFileError, match="switch_cost"):
+        load_model(path)
+
+
 @pytest.mark.parametrize("value", ["some", -0.1, 1.5, True, None])
 def test_a_bad_smoothing_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
     path = _variant(seed_model_path, tmp_path / "s.npz", header=lambda h: h.__setitem__("smoothing", value))

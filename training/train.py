@@ -34,7 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from inference import features as F
-from inference.model import DEFAULT_THRESHOLD, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS, SMOOTHING, Model
+from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS, SMOOTHING, SWITCH_COST,
+                             Model)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -284,7 +285,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
-          inclusive_sources=INCLUSIVE_SOURCES) -> Model:
+          switch_cost: float = SWITCH_COST, inclusive_sources=INCLUSIVE_SOURCES) -> Model:
     """Train a two-stage model on labelled documents; reproducible for a given seed.
 
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
@@ -323,6 +324,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "threshold": threshold,
         "min_article_chars": min_article_chars,
         "smoothing": smoothing,
+        "switch_cost": switch_cost,
         "context_names": names,
         **({"inclusive_context_names": all_names} if both else {}),
         "card": {
@@ -332,7 +334,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
-                           "smoothing": smoothing, "inclusive_sources": inclusive_sources,
+                           "smoothing": smoothing, "switch_cost": switch_cost,
+                           "inclusive_sources": inclusive_sources,
                            "char_ngrams": list(F.CHAR_NGRAMS),
                            "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
                            "n_char_features": F.N_CHAR_FEATURES,
