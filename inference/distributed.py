@@ -129,9 +129,11 @@ def _check_threshold(threshold) -> None:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
 
 
-def _check_inclusive(inclusive) -> None:
-    if not isinstance(inclusive, bool):
+def _check_inclusive(inclusive) -> bool:
+    # numpy's bool too, as Model accepts it (a flag read from an array)
+    if not isinstance(inclusive, (bool, np.bool_)):
         raise TypeError(f"inclusive must be True or False, got {inclusive!r}")
+    return bool(inclusive)
 
 
 def _check_min_chars(min_chars) -> None:
@@ -216,7 +218,7 @@ def clean_partition(df, *, text_field: str = "text", model_path=None, threshold:
     _check_columns(df.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
     _check_min_chars(min_chars)
-    _check_inclusive(inclusive)
+    inclusive = _check_inclusive(inclusive)
     column = df[text_field]
     if isinstance(column, pd.DataFrame):
         raise ValueError(f"more than one column is named {text_field!r}")
@@ -256,7 +258,7 @@ def clean_dataframe(ddf, *, text_field: str = "text", model_path=None, threshold
     _check_columns(ddf.columns, text_field, output_field, with_labels)
     _check_threshold(threshold)
     _check_min_chars(min_chars)
-    _check_inclusive(inclusive)
+    inclusive = _check_inclusive(inclusive)
     return ddf.map_partitions(clean_partition, text_field=text_field, model_path=model_path,
                               threshold=threshold, output_field=output_field,
                               with_labels=with_labels, min_chars=min_chars, inclusive=inclusive,
@@ -279,7 +281,7 @@ def clean_records(records, *, text_field: str = "text", model_path=None,
     output_field = text_field if output_field is None else output_field
     _check_threshold(threshold)
     _check_min_chars(min_chars)
-    _check_inclusive(inclusive)
+    inclusive = _check_inclusive(inclusive)
     if with_labels:
         _check_columns([text_field], text_field, output_field, with_labels)
     for i, r in enumerate(records):
@@ -352,7 +354,7 @@ def clean_jsonl(inputs, output_dir, *, text_field: str = "text", model_path=None
 
     _check_threshold(threshold)
     _check_min_chars(min_chars)
-    _check_inclusive(inclusive)
+    inclusive = _check_inclusive(inclusive)
     if with_labels:
         _check_columns([text_field], text_field,
                        text_field if output_field is None else output_field, with_labels)

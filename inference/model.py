@@ -385,13 +385,26 @@ def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float
         return probs < threshold
     p = np.clip(probs, _EPS, 1.0 - _EPS)
     t = min(max(threshold, _EPS), 1.0 - _EPS)
-    s = (np.log(p) - np.log1p(-p)) - (np.log(t) - np.log1p(-t))
-    c = float(switch_cost)
-    d = np.empty(len(s))
-    prev = 0.0
-    for i, si in enumerate(s.tolist()):        # sequential by nature; ~0.1 µs a line
-        prev = si + (c if prev > c else -c if prev < -c else prev)
-        d[i] = prev
+    return _path_from_log_odds((np.log(p) - np.log1p(-p)) - (np.log(t) - np.log1p(-t)), float(switch_cost))
+
+
+def _path_from_log_odds(s: np.ndarray, c: float) -> np.ndarray:
+    """``content_path`` on log-odds ``s`` (boilerplate minus content), switch cost ``c`` > 0."""
+    # The forward pass carries clip(d, -c, c). A line with |s| > 2c resets it: its d has
+    # the sign of s and |d| > c whatever came before, so its label is fixed and the value
+    # carried on is ±c. Only the runs of uncertain lines between resets need the
+    # sequential loop (on a typical page a small share of the lines).
+    d = s.copy()                    # exact for uncertain lines; the right sign and |d| > c elsewhere
+    reset = np.abs(s) > 2.0 * c
+    carried = np.where(s > 0, c, -c)
+    prev, last = 0.0, -2
+    for i in np.flatnonzero(~reset).tolist():
+        if i != last + 1:           # a run starts: after a reset line, or at the first line
+            prev = float(carried[i - 1]) if i > 0 else 0.0
+        v = s[i] + prev
+        d[i] = v
+        prev = c if v > c else -c if v < -c else v
+        last = i
     boiler = np.where(d > c, 1, np.where(d < -c, 0, -1))
     boiler[-1] = d[-1] >= 0
     known = np.where(boiler >= 0, np.arange(len(d)), len(d))

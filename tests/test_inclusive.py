@@ -155,6 +155,8 @@ def test_distributed_records_pass_the_mode_on(two_convention_model, tmp_path):
     text = "\n".join(page.lines)
     got = clean_records([{"id": 1, "text": text}], model_path=str(path), inclusive=True)
     assert got == [{"id": 1, "text": load_model(path).clean(text, inclusive=True)}]
+    # numpy's bool is a bool here too, as it is for Model
+    assert clean_records([{"id": 1, "text": text}], model_path=str(path), inclusive=np.bool_(True)) == got
     with pytest.raises(TypeError, match="True or False"):
         clean_records([{"text": text}], model_path=str(path), inclusive=1)
 

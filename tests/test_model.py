@@ -251,6 +251,34 @@ def test_content_path_is_the_best_labelling(seed):
                                   _best_path_by_enumeration(probs, threshold, cost))
 
 
+def _path_by_plain_recursion(s, c):
+    """The forward recursion on every line, then the backward fill: what the fast path skips."""
+    d, prev = np.empty(len(s)), 0.0
+    for i, si in enumerate(s):
+        prev = si + min(max(prev, -c), c)
+        d[i] = prev
+    out = np.zeros(len(s), dtype=bool)
+    label = d[-1] < 0                                  # the last line: its own sign
+    for i in range(len(s) - 1, -1, -1):
+        if abs(d[i]) > c:
+            label = d[i] < 0
+        out[i] = label
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_skipping_confident_lines_gives_the_plain_recursion_exactly(seed):
+    # lines with |log-odds| > 2c fix their own label and reset the recursion; the values
+    # on and next to that edge (±2c, ±c, 0) are where a shortcut would go wrong
+    from inference.model import _path_from_log_odds
+    rng = np.random.default_rng(seed)
+    c = float(rng.choice([0.25, 0.5, 1.0, 3.0]))
+    n = int(rng.integers(1, 400))
+    edges = np.array([2 * c, -2 * c, c, -c, 0.0, 2 * c + 1e-12, -2 * c - 1e-12])
+    s = np.where(rng.random(n) < 0.3, rng.choice(edges, n), rng.normal(0, 3 * c, n))
+    np.testing.assert_array_equal(_path_from_log_odds(s, c), _path_by_plain_recursion(s, c))
+
+
 def test_content_path_without_a_cost_is_the_threshold_rule_and_a_lone_line_needs_confidence():
     from inference.model import content_path
     probs = np.array([0.9, 0.9, 0.3, 0.9, 0.9])

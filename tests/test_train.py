@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from inference import features as F
 from training.train import MAX_SOURCE_WEIGHT, source_weights, train
@@ -26,3 +27,24 @@ def test_card_records_data_parameters_and_versions(seed_model):
     # the seeds follow one content convention, so the model has no inclusive column
     assert seed_model.header["context_names"] == [n for n in F.context_names() if n != "inclusive"]
     assert card["parameters"]["inclusive_sources"] == ["cleaneval-dev", "cleaneval-final"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"switch_cost": -1.0}, "switch_cost"), ({"switch_cost": float("inf")}, "switch_cost"),
+    ({"threshold": 1.5}, "threshold"), ({"threshold": float("nan")}, "threshold"),
+    ({"smoothing": True}, "smoothing"), ({"min_article_chars": 2.5}, "min_article_chars"),
+    ({"min_article_chars": -1}, "min_article_chars"),
+])
+def test_decode_settings_a_model_file_would_refuse_fail_before_training(seed_docs, kw, match):
+    # refused up front, not after the training time is spent (load_model refuses them too)
+    with pytest.raises(ValueError, match=match):
+        train(seed_docs, seed=0, **kw)
+
+
+def test_numpy_decode_settings_become_plain_header_numbers(seed_docs, tmp_path):
+    from inference.model import load_model
+    m = train(seed_docs, seed=0, switch_cost=np.float32(1.0), min_article_chars=np.int64(300))
+    path = tmp_path / "m.npz"
+    m.save(path)
+    back = load_model(path)
+    assert back.switch_cost == 1.0 and back.min_chars == 300

@@ -281,6 +281,21 @@ def export_trees(clf) -> dict:
             "tree_depth": np.array([depth], dtype=np.int32)}
 
 
+def _check_decode(threshold, min_article_chars, smoothing, switch_cost) -> None:
+    """Refuse decode settings ``load_model`` would refuse, before the training time is spent."""
+    def real(x):
+        return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating))
+    if not (real(threshold) and 0.0 <= threshold <= 1.0):
+        raise ValueError(f"threshold must be a number between 0 and 1, got {threshold!r}")
+    if not (real(smoothing) and 0.0 <= smoothing <= 1.0):
+        raise ValueError(f"smoothing must be a number between 0 and 1, got {smoothing!r}")
+    if not (real(switch_cost) and 0.0 <= switch_cost < float("inf")):
+        raise ValueError(f"switch_cost must be a finite number >= 0, got {switch_cost!r}")
+    if isinstance(min_article_chars, bool) or not isinstance(min_article_chars, (int, np.integer)) \
+            or min_article_chars < 0:
+        raise ValueError(f"min_article_chars must be a whole number >= 0, got {min_article_chars!r}")
+
+
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
@@ -291,6 +306,10 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
     """
+    _check_decode(threshold, min_article_chars, smoothing, switch_cost)
+    # plain Python numbers: the header is JSON, and numpy scalars do not all serialise
+    threshold, smoothing, switch_cost = float(threshold), float(smoothing), float(switch_cost)
+    min_article_chars = int(min_article_chars)
     docs = [d for d in docs if d.lines]
     if not docs:
         raise ValueError("no labelled lines to train on")
