@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
@@ -151,7 +152,8 @@ def main(argv=None) -> int:
             table[tool][src] = shingle_scores([(texts[i], docs[i].gold_text()) for i in idx])
     print(format_table(table, sources, len(docs)))
     if args.json:
-        Path(args.json).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+        with atomic_open(args.json) as fh:
+            fh.write(json.dumps(table, indent=2) + "\n")
     return 0
 
 

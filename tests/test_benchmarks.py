@@ -50,3 +50,19 @@ def test_dask_scaling_benchmark_runs():
     pytest.importorskip("dask.distributed")
     out = _bench("dask_scaling.py", "--records", "200", "--workers", "1", "--repeats", "1")
     assert [l for l in out.splitlines() if l.startswith("| 1 |")], out
+
+
+def test_nested_benchmark_refuses_a_bad_grid_before_loading_anything():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "nested.py"), "--grid", "depth=3"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "KEY one of" in done.stderr and "Traceback" not in done.stderr
+
+
+@needs_shared
+def test_nested_benchmark_prints_a_row_per_candidate(tmp_path):
+    out = _bench("nested.py", "--sources", "l3s-gn1,dragnet,cleanportaleval", "--limit", "5", "--labels", "",
+                 "--grid", "switch_cost=0,0.5", "--grid", "stage2_trees=5", "--outer", "l3s-gn1",
+                 "--json", str(tmp_path / "n.json"))
+    rows = [l for l in out.splitlines() if l.startswith("| stage2_trees=5 ")]
+    assert len(rows) == 2 and "switch_cost=0.0" in rows[0] and "switch_cost=0.5" in rows[1], out
+    assert "| outer l3s-gn1 |" in out and (tmp_path / "n.json").exists()

@@ -1,0 +1,80 @@
+"""Nested leave-one-source-out (training/nested.py, benchmarks/nested.py)."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import training.nested as N
+from test_inclusive import synthetic_page
+
+
+def _docs(per_source=6):
+    rng = random.Random(3)
+    return [synthetic_page(rng, f"{src}/{k}", src, False)[0]
+            for src in ("a", "b", "c", "d") for k in range(per_source)]
+
+
+def test_a_grid_is_every_combination_with_defaults_for_the_rest():
+    got = N.parse_grid(["switch_cost=0,0.5", "stage2_trees=5,10"])
+    assert len(got) == 4 and {(c["switch_cost"], c["stage2_trees"]) for c in got} == {
+        (0.0, 5), (0.0, 10), (0.5, 5), (0.5, 10)}
+    assert all(c["threshold"] == N.CANDIDATE_KEYS["threshold"][1] for c in got)
+    assert N.parse_grid([]) == [{k: d for k, (_, d, _) in N.CANDIDATE_KEYS.items()}]
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("depth=3", "KEY one of"), ("switch_cost", "KEY one of"), ("switch_cost=-1", "out of range"),
+    ("stage2_trees=2.5", "int values"), ("threshold=", "no values"),
+])
+def test_a_bad_grid_says_what_is_wrong(spec, match):
+    with pytest.raises(ValueError, match=match):
+        N.parse_grid([spec])
+
+
+def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
+    """Stage 1 of an outer fold never sees the outer source; every inner stage 2 is fitted
+    without its inner source's lines; decode-only candidates share their fits."""
+    docs = _docs()
+    lines_of = {s: sum(len(d.lines) for d in docs if d.source == s) for s in "abcd"}
+    stage1_sources, stage2_sizes = [], []
+    real1, real2 = N.fit_stage1_oof, N.fit_stage2
+
+    def spy1(train_docs, **kw):
+        stage1_sources.append({d.source for d in train_docs})
+        return real1(train_docs, **kw)
+
+    def spy2(ctx, y, w, **kw):
+        stage2_sizes.append(len(y))
+        return real2(ctx, y, w, **kw)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy1)
+    monkeypatch.setattr(N, "fit_stage2", spy2)
+    report = N.nested_evaluate(docs, N.parse_grid(["switch_cost=0,0.5", "stage2_trees=5"]),
+                               outer_sources=["a", "b"])
+    assert stage1_sources == [{"b", "c", "d"}, {"a", "c", "d"}]
+    total = sum(lines_of.values())
+    # per outer: 3 inner fits (one per inner source) + 1 outer fit, shared by both candidates
+    expected = []
+    for outer in "ab":
+        expected += [total - lines_of[outer] - lines_of[s] for s in "abcd" if s != outer]
+        expected.append(total - lines_of[outer])
+    assert stage2_sizes == expected
+    fold = report["folds"]["a"]
+    assert set(fold["inner"][report["candidates"][0]]) == {"b", "c", "d", "mean"}
+    assert fold["chosen"] in report["candidates"]
+    assert 0.0 <= fold["outer"][fold["chosen"]]["f1"] <= 1.0
+
+
+def test_the_same_seed_gives_the_same_report():
+    docs = _docs(5)
+    grid = N.parse_grid(["stage2_trees=5"])
+    assert N.nested_evaluate(docs, grid, outer_sources=["c"]) == N.nested_evaluate(docs, grid, outer_sources=["c"])
+
+
+def test_too_few_sources_or_an_unknown_one_is_refused():
+    docs = [d for d in _docs() if d.source in ("a", "b")]
+    with pytest.raises(ValueError, match="at least 3 sources"):
+        N.nested_evaluate(docs, N.parse_grid([]))
+    with pytest.raises(ValueError, match="no documents from source 'z'"):
+        N.nested_evaluate(_docs(), N.parse_grid([]), outer_sources=["z"])

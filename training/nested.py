@@ -1,0 +1,175 @@
+"""Nested leave-one-source-out: choose a setting without looking at the source it is scored on.
+
+Plain leave-one-source-out (``training.evaluate``) reports how a model does on a
+source it never saw; choosing a setting by those numbers would tune on the reported
+data. Here, for each *outer* held-out source:
+
+1. stage 1 is fitted on the other sources, with out-of-fold scores, as ``train`` does;
+2. for each candidate setting, an *inner* leave-one-source-out over those training
+   sources fits the default stage 2 without the inner source and scores it; the
+   candidate with the best mean inner shingle F1 is the one this fold would choose;
+3. each candidate's stage 2 is then fitted on all the training sources and scored on
+   the outer source: reported, never used to choose.
+
+A candidate sets any of ``CANDIDATE_KEYS``. Candidates that differ only in how labels
+are decoded (threshold, switch cost, page fallback) share their stage-2 fits, so a
+grid over the decode costs one set of fits. The repository's own choices
+(``docs/experiments.md``) were made this way.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+
+import numpy as np
+
+from inference import features as F
+from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, keep_mask
+from inference.trees import tree_scores
+
+from .datasets import INCLUSIVE_SOURCES
+from .evaluate import score_documents
+from .labels import Document
+from .train import STAGE2_TREES, _stage1_logits, fit_stage1_oof, fit_stage2, stage1_design
+
+__all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
+
+log = logging.getLogger(__name__)
+
+# name -> (type, default, check): what a candidate may set
+CANDIDATE_KEYS = {
+    "stage2_trees": (int, STAGE2_TREES, lambda v: v >= 1),
+    "threshold": (float, DEFAULT_THRESHOLD, lambda v: 0.0 <= v <= 1.0),
+    "switch_cost": (float, SWITCH_COST, lambda v: 0.0 <= v < float("inf")),
+    "min_chars": (int, MIN_ARTICLE_CHARS, lambda v: v >= 0),
+}
+# A source with fewer documents (the two hand-labelled seeds) is trained on but not
+# scored: one page's F1 says nothing about a setting.
+MIN_SOURCE_DOCS = 5
+
+
+def parse_grid(specs: list[str]) -> list[dict]:
+    """``["switch_cost=0,0.5", "stage2_trees=60,100"]`` -> every combination, as dicts.
+
+    Keys not given take their defaults; no spec gives the one default candidate.
+    """
+    axes = {}
+    for spec in specs:
+        key, sep, values = spec.partition("=")
+        key = key.strip()
+        if not sep or key not in CANDIDATE_KEYS:
+            raise ValueError(f"bad grid {spec!r}: expected KEY=V1,V2,... with KEY one of "
+                             f"{', '.join(CANDIDATE_KEYS)}")
+        kind, _, ok = CANDIDATE_KEYS[key]
+        try:
+            vals = [kind(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"bad grid {spec!r}: {key} takes {kind.__name__} values") from None
+        bad = [v for v in vals if not ok(v)]
+        if not vals or bad:
+            raise ValueError(f"bad grid {spec!r}: {'no values' if not vals else f'{bad[0]!r} is out of range'}")
+        if key in axes:
+            raise ValueError(f"bad grid: {key} given twice")
+        axes[key] = vals
+    defaults = {k: d for k, (_, d, _) in CANDIDATE_KEYS.items()}
+    return [dict(defaults, **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
+
+
+def _name(cand: dict) -> str:
+    return " ".join(f"{k}={cand[k]}" for k in CANDIDATE_KEYS)
+
+
+def _f1(docs, probs, cand) -> dict:
+    keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"])
+            for d, p in zip(docs, probs)]
+    return score_documents(docs, keep)["shingle"]
+
+
+def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int = 0,
+                    outer_sources=None, inclusive_sources=INCLUSIVE_SOURCES) -> dict:
+    """Inner and outer shingle scores of every candidate, per outer source (see the module doc).
+
+    Returns ``{"candidates": [names], "folds": {outer: {"inner": {name: {source: f1, "mean": m}},
+    "outer": {name: {"f1", "precision", "recall"}}, "chosen": name}}}``.
+    """
+    docs = [d for d in docs if d.lines]
+    if not candidates:
+        raise ValueError("no candidates to compare")
+    counts = {}
+    for d in docs:
+        counts[d.source] = counts.get(d.source, 0) + 1
+    scored = sorted(s for s, n in counts.items() if n >= MIN_SOURCE_DOCS)
+    outer_sources = scored if outer_sources is None else list(outer_sources)
+    unknown = [s for s in outer_sources if s not in counts]
+    if unknown:
+        raise ValueError(f"no documents from source {unknown[0]!r}")
+    if len(scored) < 3:
+        raise ValueError(f"nested leave-one-source-out needs at least 3 sources with >= {MIN_SOURCE_DOCS} "
+                         f"documents; got {len(scored)}")
+    names = [_name(c) for c in candidates]
+    all_names = F.context_names()
+    cols = [all_names.index(n) for n in all_names if n != "inclusive"]
+    stage2_names = [all_names[c] for c in cols]
+    report = {"candidates": names, "folds": {}}
+    for outer in outer_sources:
+        t0 = time.perf_counter()
+        train_docs = [d for d in docs if d.source != outer]
+        test_docs = [d for d in docs if d.source == outer]
+        params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed)
+        test_design = stage1_design([l for d in test_docs for l in d.lines])
+        held = _stage1_logits(test_design, params)
+        policy = np.array([d.source in inclusive_sources for d in train_docs for _ in d.lines], dtype=float)
+        off = F.doc_offsets([len(d.lines) for d in train_docs])
+        ctx = F.context_matrix(oof, design.shape, off, design.marks, policy)[:, cols]
+        test_off = F.doc_offsets([len(d.lines) for d in test_docs])
+        test_ctx = F.context_matrix(held, test_design.shape, test_off, test_design.marks)[:, cols]
+        line_src = np.array([d.source for d in train_docs for _ in d.lines])
+        inner_sources = [s for s in scored if s != outer and s in set(line_src)]
+        fold = {"inner": {n: {} for n in names}, "outer": {}}
+        for trees in sorted({c["stage2_trees"] for c in candidates}):
+            group = [(n, c) for n, c in zip(names, candidates) if c["stage2_trees"] == trees]
+            for inner in inner_sources:
+                held_in = line_src == inner
+                arrays = fit_stage2(ctx[~held_in], y[~held_in], weight[~held_in], seed=seed, trees=trees,
+                                    names=stage2_names)
+                inner_docs = [d for d in train_docs if d.source == inner]
+                probs = _split(_sigmoid(tree_scores(ctx[held_in], arrays)), inner_docs)
+                for n, c in group:
+                    fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
+            arrays = fit_stage2(ctx, y, weight, seed=seed, trees=trees, names=stage2_names)
+            probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
+            for n, c in group:
+                fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
+        for n in names:
+            fold["inner"][n]["mean"] = float(np.mean([fold["inner"][n][s] for s in inner_sources]))
+        fold["chosen"] = max(names, key=lambda n: fold["inner"][n]["mean"])   # first on ties
+        report["folds"][outer] = fold
+        log.info("outer %s: %d inner sources, %d candidates (%.0fs)", outer, len(inner_sources),
+                 len(names), time.perf_counter() - t0)
+    return report
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+def _split(p: np.ndarray, docs: list[Document]) -> list[np.ndarray]:
+    off = F.doc_offsets([len(d.lines) for d in docs])
+    return [p[off[k]:off[k + 1]] for k in range(len(docs))]
+
+
+def format_nested(report: dict) -> str:
+    """One row per candidate: inner mean averaged over the outer folds, how often each fold
+    chose it, and its outer F1 per source (reported, not used to choose)."""
+    names, folds = report["candidates"], report["folds"]
+    outers = list(folds)
+    rows = ["| candidate | inner mean (avg over folds) | chosen in folds | "
+            + " | ".join(f"outer {s}" for s in outers) + " |",
+            "|---" * (3 + len(outers)) + "|"]
+    for n in names:
+        inner = np.mean([folds[s]["inner"][n]["mean"] for s in outers])
+        chosen = sum(folds[s]["chosen"] == n for s in outers)
+        rows.append(f"| {n} | {inner:.4f} | {chosen}/{len(outers)} | "
+                    + " | ".join(f"{folds[s]['outer'][n]['f1']:.3f}" for s in outers) + " |")
+    return "\n".join(rows)
