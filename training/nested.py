@@ -28,7 +28,6 @@ from inference import features as F
 from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, keep_mask
 from inference.trees import tree_scores
 
-from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
 from .train import STAGE2_TREES, _stage1_logits, fit_stage1_oof, fit_stage2, stage1_design
@@ -87,7 +86,7 @@ def _f1(docs, probs, cand) -> dict:
 
 
 def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int = 0,
-                    outer_sources=None, inclusive_sources=INCLUSIVE_SOURCES) -> dict:
+                    outer_sources=None) -> dict:
     """Inner and outer shingle scores of every candidate, per outer source (see the module doc).
 
     Returns ``{"candidates": [names], "folds": {outer: {"inner": {name: {source: f1, "mean": m}},
@@ -108,9 +107,10 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         raise ValueError(f"nested leave-one-source-out needs at least 3 sources with >= {MIN_SOURCE_DOCS} "
                          f"documents; got {len(scored)}")
     names = [_name(c) for c in candidates]
+    # the default mode's stage 2: every context feature but the convention column
     all_names = F.context_names()
-    cols = [all_names.index(n) for n in all_names if n != "inclusive"]
-    stage2_names = [all_names[c] for c in cols]
+    cols = [i for i, n in enumerate(all_names) if n != "inclusive"]
+    stage2_names = [all_names[i] for i in cols]
     report = {"candidates": names, "folds": {}}
     for outer in outer_sources:
         t0 = time.perf_counter()
@@ -119,13 +119,12 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed)
         test_design = stage1_design([l for d in test_docs for l in d.lines])
         held = _stage1_logits(test_design, params)
-        policy = np.array([d.source in inclusive_sources for d in train_docs for _ in d.lines], dtype=float)
         off = F.doc_offsets([len(d.lines) for d in train_docs])
-        ctx = F.context_matrix(oof, design.shape, off, design.marks, policy)[:, cols]
+        ctx = F.context_matrix(oof, design.shape, off, design.marks)[:, cols]
         test_off = F.doc_offsets([len(d.lines) for d in test_docs])
         test_ctx = F.context_matrix(held, test_design.shape, test_off, test_design.marks)[:, cols]
         line_src = np.array([d.source for d in train_docs for _ in d.lines])
-        inner_sources = [s for s in scored if s != outer and s in set(line_src)]
+        inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         for trees in sorted({c["stage2_trees"] for c in candidates}):
             group = [(n, c) for n, c in zip(names, candidates) if c["stage2_trees"] == trees]
