@@ -29,8 +29,6 @@ from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_grid  # noqa: E402
 
-log = logging.getLogger("nested")
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

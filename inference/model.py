@@ -33,7 +33,7 @@ from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tr
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
            "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
-           "keep_mask", "content_path", "smooth_scores"]
+           "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
 CONTENT = "content"
 BOILERPLATE = "boilerplate"
@@ -474,6 +474,29 @@ def _checked_names(path, header: dict, key: str, default) -> list[str]:
     return names
 
 
+# A model's decode settings: (header key, default when absent, whole numbers only, range, in words)
+_DECODE_SETTINGS = (
+    ("threshold", DEFAULT_THRESHOLD, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
+    ("switch_cost", 0.0, False, lambda v: 0.0 <= v < float("inf"), "a finite number >= 0"),
+    ("smoothing", 0.0, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
+    ("min_article_chars", MIN_ARTICLE_CHARS, True, lambda v: v >= 0, "a whole number >= 0"),
+)
+
+
+def decode_settings_problem(settings: dict):
+    """``(key, value, what it should be)`` for the first bad decode setting, or None.
+
+    One rule for a model file's header (``load_model``) and for ``training.train``,
+    which checks before it spends the training time. NaN fails every range.
+    """
+    for key, default, whole, ok, says in _DECODE_SETTINGS:
+        v = settings.get(key, default)
+        kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+        if isinstance(v, bool) or not isinstance(v, kinds) or not ok(v):
+            return key, v, says
+    return None
+
+
 def load_model(path=None) -> Model:
     """Load a model file, or the bundled default model when ``path`` is None."""
     if path is None:
@@ -514,16 +537,8 @@ def load_model(path=None) -> Model:
         problem = check_trees(trees, len(names))
         if problem:
             raise ModelFileError(f"{path}: inclusive mode: {problem}")
-    t = header.get("threshold", DEFAULT_THRESHOLD)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 <= t <= 1.0:
-        raise ModelFileError(f"{path}: threshold {t!r} in the header is not a number between 0 and 1")
-    c = header.get("switch_cost", 0.0)
-    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c < float("inf"):
-        raise ModelFileError(f"{path}: switch_cost {c!r} in the header is not a number >= 0")
-    w = header.get("smoothing", 0.0)
-    if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= w <= 1.0:
-        raise ModelFileError(f"{path}: smoothing {w!r} in the header is not a number between 0 and 1")
-    m = header.get("min_article_chars", MIN_ARTICLE_CHARS)
-    if isinstance(m, bool) or not isinstance(m, int) or m < 0:
-        raise ModelFileError(f"{path}: min_article_chars {m!r} in the header is not a whole number >= 0")
+    problem = decode_settings_problem(header)
+    if problem:
+        key, value, says = problem
+        raise ModelFileError(f"{path}: {key} {value!r} in the header is not {says}")
     return Model(arrays, header)

@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from inference import features as F
 from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS, SMOOTHING, SWITCH_COST,
-                             Model)
+                             Model, decode_settings_problem)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -281,21 +281,6 @@ def export_trees(clf) -> dict:
             "tree_depth": np.array([depth], dtype=np.int32)}
 
 
-def _check_decode(threshold, min_article_chars, smoothing, switch_cost) -> None:
-    """Refuse decode settings ``load_model`` would refuse, before the training time is spent."""
-    def real(x):
-        return not isinstance(x, bool) and isinstance(x, (int, float, np.integer, np.floating))
-    if not (real(threshold) and 0.0 <= threshold <= 1.0):
-        raise ValueError(f"threshold must be a number between 0 and 1, got {threshold!r}")
-    if not (real(smoothing) and 0.0 <= smoothing <= 1.0):
-        raise ValueError(f"smoothing must be a number between 0 and 1, got {smoothing!r}")
-    if not (real(switch_cost) and 0.0 <= switch_cost < float("inf")):
-        raise ValueError(f"switch_cost must be a finite number >= 0, got {switch_cost!r}")
-    if isinstance(min_article_chars, bool) or not isinstance(min_article_chars, (int, np.integer)) \
-            or min_article_chars < 0:
-        raise ValueError(f"min_article_chars must be a whole number >= 0, got {min_article_chars!r}")
-
-
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
@@ -306,7 +291,11 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
     """
-    _check_decode(threshold, min_article_chars, smoothing, switch_cost)
+    problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
+                                       "smoothing": smoothing, "switch_cost": switch_cost})
+    if problem:     # refused now, not by load_model after the training time is spent
+        key, value, says = problem
+        raise ValueError(f"{key} must be {says}, got {value!r}")
     # plain Python numbers: the header is JSON, and numpy scalars do not all serialise
     threshold, smoothing, switch_cost = float(threshold), float(smoothing), float(switch_cost)
     min_article_chars = int(min_article_chars)
