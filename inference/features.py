@@ -25,15 +25,19 @@ import unicodedata
 import numpy as np
 
 __all__ = [
-    "FEATURE_VERSION", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
+    "FEATURE_VERSION", "FEATURE_VERSIONS", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
     "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
 ]
 
-# Bump when any function here changes what it computes: models record it and a
-# model built for another version is refused rather than silently misread.
-FEATURE_VERSION = 1
+# Bump when any function here changes what it computes: models record it, and a
+# model built for a version this unboil cannot compute is refused rather than
+# silently misread. Version 1 searched the whole page for the article's core;
+# version 2 stops the search at a comment header with an article's worth of prose
+# above it (CORE_MIN_PROSE_CHARS). Models of every version listed still load.
+FEATURE_VERSION = 2
+FEATURE_VERSIONS = (1, 2)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -50,6 +54,12 @@ PROSE_LOGIT = -1.0
 MAX_DISTANCE = 50
 # Half-width (lines) of the window that locates the article's densest prose.
 CORE_WINDOW = 5
+# A long comment section is as dense as the article and can be longer, and then the
+# densest prose is a comment (on 56 of dragnet's 395 pages with comments). So the core
+# is searched above the first comment header that has at least this many characters
+# of confident prose above it (an article's worth, as MIN_ARTICLE_CHARS in the model);
+# a "Comments (3)" link above the article does not qualify. Feature version 2.
+CORE_MIN_PROSE_CHARS = 500
 # Reader comments are prose, so n-grams and prose context call them content. What
 # gives a comment section away is its header ("42 Comments", "Leave a Reply") above
 # it and the author/date/"Reply" lines between the comments. Short lines only: a
@@ -77,6 +87,7 @@ COMMENT_META_KEYS = ("reply", "permalink", "report", "flag", "quote", "antworten
                      "responder", "rispondi", "says", "wrote", "said", "schreibt", "écrit", "ago")
 # Lines up to this long join the search as they are; a longer one only if it has few words.
 MARK_SHORT_CHARS = 160
+
 # Half-widths (lines) of the windows that count comment-meta lines around a line.
 MARK_WINDOWS = (2, 5)
 
@@ -490,7 +501,7 @@ def _window_mean(x, doc_of, offsets, w):
 
 
 def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
-                   marks: np.ndarray, inclusive=False) -> np.ndarray:
+                   marks: np.ndarray, inclusive=False, *, version: int = FEATURE_VERSION) -> np.ndarray:
     """Stage-2 features of every line from its document's stage-1 logits, shapes and marks.
 
     ``score`` holds stage-1 logits of P(boilerplate) for all lines of all documents,
@@ -498,8 +509,11 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     ``mark_matrix`` rows; ``offsets`` marks where each document starts (see ``doc_offsets``).
     ``inclusive`` is the content convention the scores are wanted for (see
     ``context_names``): one bool for all lines, or one value per line (training mixes
-    sources of both conventions).
+    sources of both conventions). ``version`` is the model's feature version (see
+    ``FEATURE_VERSION``): 1 reproduces the features older models were trained on.
     """
+    if version not in FEATURE_VERSIONS:
+        raise ValueError(f"feature version must be one of {FEATURE_VERSIONS}, got {version!r}")
     n = len(score)
     policy = np.asarray(inclusive, dtype=np.float64)
     if policy.ndim > 1 or (policy.ndim == 1 and len(policy) != n):
@@ -570,6 +584,15 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     # (all windows tied) that moved the core, so a page alone and in a batch differed.
     # (mass <= log1p(line length) < 20 below 400 M characters: int64 holds 10**8 lines)
     dense = _window_mean(np.rint(mass * 2.0 ** 32).astype(np.int64), doc_of, offsets, CORE_WINDOW)
+    if version >= 2:
+        # only lines above the first comment header with an article's worth of confident
+        # prose above it may be the core (CORE_MIN_PROSE_CHARS); elsewhere -1, below any window
+        prose_chars = np.where(conf, np.rint(np.expm1(shape[:, 0])), 0.0)
+        pc = np.concatenate(([0.0], np.cumsum(prose_chars)))
+        qualifies = (marks[:, 0] > 0) & (pc[i] - pc[start] >= CORE_MIN_PROSE_CHARS)
+        limit = np.full(n_docs, n)
+        limit[sizes > 0] = np.minimum.reduceat(np.where(qualifies, i, n), offsets[:-1][sizes > 0])
+        dense = np.where(i < limit[doc_of], dense, -1)
     nonempty = sizes > 0
     peak = np.zeros(n_docs)
     peak[nonempty] = np.maximum.reduceat(dense, offsets[:-1][nonempty])

@@ -166,6 +166,11 @@ class Model:
         return int(self.header.get("min_article_chars", MIN_ARTICLE_CHARS))
 
     @property
+    def feature_version(self) -> int:
+        """The feature version the model was trained on (``features.FEATURE_VERSION``)."""
+        return int(self.header.get("feature_version", F.FEATURE_VERSION))
+
+    @property
     def card(self) -> dict:
         return self.header.get("card", {})
 
@@ -234,7 +239,7 @@ class Model:
         lines = [l for d in docs for l in d]
         s1, shape, marks = self.stage1_scores(lines)
         offsets = F.doc_offsets([len(d) for d in docs])
-        ctx = F.context_matrix(s1, shape, offsets, marks, inclusive)
+        ctx = F.context_matrix(s1, shape, offsets, marks, inclusive, version=self.feature_version)
         p = _sigmoid(smooth_scores(self._tree_scores(ctx, inclusive), offsets, self.smoothing))
         return [p[offsets[k]:offsets[k + 1]] for k in range(len(docs))]
 
@@ -509,10 +514,11 @@ def load_model(path=None) -> Model:
     missing = [k for k in STAGE1_ARRAYS + STAGE2_ARRAYS if k not in arrays]
     if missing:
         raise ModelFileError(f"{path}: model lacks arrays {', '.join(missing)}")
-    if header.get("feature_version") != F.FEATURE_VERSION:
+    version = header.get("feature_version")
+    if isinstance(version, bool) or version not in F.FEATURE_VERSIONS:
         raise ModelFileError(
-            f"{path}: trained for feature version {header.get('feature_version')!r}, this unboil "
-            f"computes version {F.FEATURE_VERSION}; retrain the model with `unboil train`")
+            f"{path}: trained for feature version {version!r}, this unboil computes versions "
+            f"{', '.join(map(str, F.FEATURE_VERSIONS))}; retrain the model with `unboil train`")
     names = _checked_names(path, header, "context_names", F.context_names())
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,

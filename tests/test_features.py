@@ -165,3 +165,36 @@ def test_comment_headers_count_only_below_the_core():
     since = ctx[:, names.index("log_comment_headers_since_core")]
     assert since[:14].tolist() == [0.0] * 14 and np.allclose(since[14:], np.log(2))
     assert ctx[13, names.index("comment_header")] == 1
+
+
+def test_core_is_searched_above_a_comment_header_with_an_article_above_it():
+    names = F.context_names()
+    # menu, an article of 8 prose lines (800 characters), "42 Comments", then 30 comment
+    # lines that are longer and as confident: their window is the densest on the page
+    score = np.array([3.0] + [-3.0] * 8 + [2.0] + [-3.0] * 30)
+    chars = np.array([10] + [100] * 8 + [11] + [300] * 30)
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(chars)
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    marks[9, 0] = 1
+    off = F.doc_offsets([len(score)])
+    old = F.context_matrix(score, shape, off, marks, version=1)
+    new = F.context_matrix(score, shape, off, marks)
+    after, since = names.index("after_core"), names.index("log_comment_headers_since_core")
+    # version 1: the core lands in the comments, so the header is "above the core"
+    assert old[10:, since].tolist() == [0.0] * 30 and old[:9, after].sum() == 0
+    # version 2: the core is in the article, and every comment line is below one header
+    assert np.allclose(new[10:, since], np.log(2)) and new[10:, after].all()
+    assert not new[:2, after].any()
+    # a header with less prose above it than CORE_MIN_PROSE_CHARS does not limit the search
+    short = chars.copy()
+    short[1:9] = F.CORE_MIN_PROSE_CHARS // 8 - 1
+    shape[:, 0] = np.log1p(short)
+    np.testing.assert_array_equal(F.context_matrix(score, shape, off, marks)[:, since],
+                                  F.context_matrix(score, shape, off, marks, version=1)[:, since])
+
+
+def test_context_matrix_refuses_an_unknown_feature_version():
+    with pytest.raises(ValueError, match="feature version"):
+        F.context_matrix(np.zeros(2), np.zeros((2, len(F.SHAPE_NAMES))), F.doc_offsets([2]),
+                         np.zeros((2, len(F.MARK_NAMES))), version=3)

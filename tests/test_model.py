@@ -327,3 +327,23 @@ def test_unknown_context_features_are_refused(seed_model, tmp_path):
     Model(dict(seed_model.arrays), dict(seed_model.header, context_names="score")).save(path)
     with pytest.raises(ModelFileError, match="not a list of feature names"):
         load_model(path)
+
+
+def test_a_model_file_of_feature_version_1_scores_with_version_1_features(seed_model, tmp_path, monkeypatch):
+    """Models trained before the comment-aware core (feature version 1) keep loading and
+    get the features they were trained on; a version this unboil does not know is refused."""
+    from inference import features as F
+    from inference.model import Model
+    path = tmp_path / "v1.npz"
+    Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=1)).save(path)
+    old = load_model(path)
+    assert old.feature_version == 1 and seed_model.feature_version == F.FEATURE_VERSION == 2
+    seen = []
+    real = F.context_matrix
+    monkeypatch.setattr(F, "context_matrix", lambda *a, **k: seen.append(k["version"]) or real(*a, **k))
+    old.predict_proba([TEXT])
+    seed_model.predict_proba([TEXT])
+    assert seen == [1, 2]
+    Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=True)).save(path)
+    with pytest.raises(ModelFileError, match="feature version True"):
+        load_model(path)

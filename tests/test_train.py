@@ -48,3 +48,19 @@ def test_numpy_decode_settings_become_plain_header_numbers(seed_docs, tmp_path):
     m.save(path)
     back = load_model(path)
     assert back.switch_cost == 1.0 and back.min_chars == 300
+
+
+def test_default_stage2_weight_drops_only_the_inclusive_sources_comments():
+    """CleanEval-convention content lines below a comment header after the core do not
+    train the default trees; every other line keeps its weight."""
+    from inference import features as F
+    from training.train import default_stage2_weight
+    names = F.context_names()
+    ctx = np.zeros((6, len(names)))
+    ctx[[1, 2, 4, 5], names.index("log_comment_headers_since_core")] = np.log(2)
+    y = np.array([0, 0, 1, 0, 0, 1.0])              # 1 = boilerplate
+    policy = np.array([1, 1, 1, 0, 0, 0.0])         # the first three lines are CleanEval's
+    weight = np.arange(1.0, 7.0)
+    w = default_stage2_weight(ctx, names, y, weight, policy)
+    assert w.tolist() == [1.0, 0.0, 3.0, 4.0, 5.0, 6.0]       # only line 1: CleanEval, content, below
+    assert weight.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]     # the input is not modified

@@ -28,9 +28,10 @@ from inference import features as F
 from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, keep_mask
 from inference.trees import tree_scores
 
+from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import STAGE2_TREES, _stage1_logits, fit_stage1_oof, fit_stage2, stage1_design
+from .train import STAGE2_TREES, _stage1_logits, default_stage2_weight, fit_stage1_oof, fit_stage2, stage1_design
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
 
@@ -120,7 +121,10 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         test_design = stage1_design([l for d in test_docs for l in d.lines])
         held = _stage1_logits(test_design, params)
         off = F.doc_offsets([len(d.lines) for d in train_docs])
-        ctx = F.context_matrix(oof, design.shape, off, design.marks)[:, cols]
+        full_ctx = F.context_matrix(oof, design.shape, off, design.marks)
+        policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
+        weight = default_stage2_weight(full_ctx, all_names, y, weight, policy)    # as train() weighs them
+        ctx = full_ctx[:, cols]
         test_off = F.doc_offsets([len(d.lines) for d in test_docs])
         test_ctx = F.context_matrix(held, test_design.shape, test_off, test_design.marks)[:, cols]
         line_src = np.array([d.source for d in train_docs for _ in d.lines])

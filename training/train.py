@@ -42,7 +42,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "fit_stage2",
+           "fit_stage1_oof", "fit_stage2", "default_stage2_weight",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,22 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
     return params, oof, design, y, weight
 
 
+def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weight: np.ndarray,
+                          policy: np.ndarray) -> np.ndarray:
+    """Line weights for the default (article) mode's stage 2.
+
+    The inclusive sources' gold keeps reader comments. Their content lines below a
+    comment header after the article's core (``log_comment_headers_since_core`` > 0)
+    would teach the article mode that comments are content, against every other
+    source, so they get weight 0 there; the inclusive mode still learns from them.
+    Nested cross-validation: docs/experiments.md, session 12.
+    """
+    since = ctx[:, names.index("log_comment_headers_since_core")]
+    w = np.array(weight, dtype=np.float64)
+    w[(np.asarray(policy) > 0) & (since > 0) & (y == 0)] = 0.0
+    return w
+
+
 def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, seed: int = 0,
                trees: int = STAGE2_TREES, max_lines: int = STAGE2_MAX_LINES, names=None) -> dict:
     """Boosted trees over the context features; returns the model's tree arrays.
@@ -317,7 +333,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        **fit_stage2(ctx[:, [all_names.index(n) for n in names]], y, weight, seed=seed, names=names),
+        **fit_stage2(ctx[:, [all_names.index(n) for n in names]], y,
+                     default_stage2_weight(ctx, all_names, y, weight, policy), seed=seed, names=names),
     }
     both = policy.min() != policy.max()
     if both:
