@@ -9,8 +9,9 @@ for the record, not for choosing (``training/nested.py``). The repository's choi
     python benchmarks/nested.py --datasets ../shared/datasets --grid switch_cost=0,0.5,1,3
     python benchmarks/nested.py --grid stage2_trees=60,100 --limit 50      # a quick look
 
-Candidates that differ only in the decode (threshold, switch_cost, min_chars) share
-their stage-2 fits. A full run on the shared datasets fits stage 1 once and stage 2
+Candidates that differ only in the decode (threshold, switch_cost, min_chars,
+headline_lines, min_dropped_prose) share their stage-2 fits; each value of stage1_folds
+fits its own stage 1. A full run on the shared datasets fits stage 1 once and stage 2
 six times per outer source: ~22 minutes on two cores for one stage-2 setting (measured).
 """
 from __future__ import annotations

@@ -113,10 +113,10 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
                         "it (the labels are the page's most likely sequence); raise T to keep more, "
                         f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
     p.add_argument("--min-chars", type=_min_chars, default=None, metavar="N",
-                   help="when a document's content lines would hold fewer than N characters, the model "
-                        "found no article in it and every line is kept; 0 keeps only what the model "
-                        "labels content, even nothing (default: the model's, usually "
-                        f"{MIN_ARTICLE_CHARS})")
+                   help="when a document's content lines would hold fewer than N characters and the "
+                        "model dropped sentences (or kept nothing), it found no article and every line "
+                        "is kept; 0 keeps only what the model labels content, even nothing (default: "
+                        f"the model's, usually {MIN_ARTICLE_CHARS})")
     p.add_argument("--inclusive", action="store_true",
                    help="count user comments, lists, tables and code as content too, as CleanEval's "
                         "annotators did (forums, mixed pages that are not news); default: the article only")

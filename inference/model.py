@@ -11,7 +11,10 @@ One pipeline, batched over documents::
          → labels: the page's most likely content/boilerplate sequence, each change of
            label costing SWITCH_COST (content_path; 0 = keep the lines below the threshold)
          → or every line when the kept ones hold fewer than MIN_ARTICLE_CHARS
-           characters (no article found: nothing is emptied)
+           characters and the dropped ones hold MIN_DROPPED_PROSE characters of
+           sentences, or nothing is kept (no article found: nothing is emptied)
+         → else also the article's headline: a dropped line at most HEADLINE_LINES
+           above the first kept line that repeats the article's words (headline.py)
 
 Every input line comes back with its label and score (like jusText, nothing is
 silently dropped); ``clean`` keeps the content lines.
@@ -27,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
+from .headline import HEADLINE_LINES, find_headline
 from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
-           "INCLUSIVE_PREFIX",
+           "MIN_DROPPED_PROSE", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
@@ -46,6 +50,15 @@ DEFAULT_THRESHOLD = 0.5
 # page returned empty. 0 turns the fallback off. Chosen by nested cross-validation
 # (docs/experiments.md). Trained models record it; a model file without it uses this.
 MIN_ARTICLE_CHARS = 500
+# ... unless the page is a short article found correctly. A page whose kept lines are
+# short is kept whole only when nothing was kept, or when the dropped lines hold at
+# least this many characters of sentences (lines of 3 or more words that end with
+# . ! ? or a closing quote): prose the model dropped says it missed the article,
+# while a short news brief in a page of menus leaves no prose behind. 0: every page
+# with short kept lines is kept whole, as before session 14. Chosen by nested
+# cross-validation (docs/experiments.md). Trained models record it; a model file
+# without it uses 0.
+MIN_DROPPED_PROSE = 200
 # Stage-2 logits are smoothed along the document: each becomes (1 - w) of itself plus
 # w of the mean of its two neighbours, so a line alone in a run of the other class is
 # pulled towards it. Trained models record it; a model file without it is not smoothed.
@@ -164,6 +177,17 @@ class Model:
     def min_chars(self) -> int:
         """Below this many kept characters a document is kept whole (``MIN_ARTICLE_CHARS``)."""
         return int(self.header.get("min_article_chars", MIN_ARTICLE_CHARS))
+
+    @property
+    def min_dropped_prose(self) -> int:
+        """A page with short kept lines is kept whole only if it dropped this many
+        characters of sentences (``MIN_DROPPED_PROSE``; 0: always)."""
+        return int(self.header.get("min_dropped_prose", 0))
+
+    @property
+    def headline_lines(self) -> int:
+        """How far above the article the headline is searched for (``HEADLINE_LINES``; 0: not)."""
+        return int(self.header.get("headline_lines", 0))
 
     @property
     def feature_version(self) -> int:
@@ -285,7 +309,7 @@ class Model:
         probs, nonblank = self._predict_parts(docs, inclusive)
         out = []
         for d, p, k in zip(docs, probs, nonblank):
-            keep = _keep(d, p, t, m, k, self.switch_cost)
+            keep = _keep(d, p, t, m, k, self.switch_cost, self.headline_lines, self.min_dropped_prose)
             out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
                         for line, kp, s in zip(d, keep.tolist(), p.tolist())])
         return out
@@ -306,7 +330,9 @@ class Model:
         runner's, straight from ``split_lines``): no second pass to check them."""
         t, m = self._threshold(threshold), self._min_chars(min_chars)
         probs, nonblank = self._predict_parts(docs, self._check_inclusive(inclusive))
-        return [_join_kept(d, _keep(d, p, t, m, k, self.switch_cost), k) for d, p, k in zip(docs, probs, nonblank)]
+        return [_join_kept(d, _keep(d, p, t, m, k, self.switch_cost, self.headline_lines,
+                                    self.min_dropped_prose), k)
+                for d, p, k in zip(docs, probs, nonblank)]
 
     def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
               inclusive: bool = False) -> str:
@@ -362,17 +388,22 @@ class _Stage2:
 
 
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
-              min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST) -> np.ndarray:
+              min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST,
+              headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
     The non-blank lines get the most likely sequence of labels (``content_path``):
     with ``switch_cost`` 0, a line is kept when its score is below ``threshold``.
-    If the kept lines hold fewer than ``min_chars`` characters, the model found no
-    article and every non-blank line is kept. The one rule behind ``clean``,
+    If the kept lines hold fewer than ``min_chars`` characters and nothing was kept
+    or the dropped lines hold at least ``min_dropped_prose`` characters of sentences,
+    the model found no article and every non-blank line is kept; otherwise the article's headline is
+    kept too, if one is found within ``headline_lines`` lines above it
+    (``headline.find_headline``; 0: no search). The one rule behind ``clean``,
     ``classify`` and the evaluation.
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
-                 [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost)
+                 [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost, headline_lines,
+                 min_dropped_prose)
 
 
 def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST) -> np.ndarray:
@@ -418,9 +449,36 @@ def _path_from_log_odds(s: np.ndarray, c: float) -> np.ndarray:
 
 
 _EPS = 1e-12
+_SENTENCE_END = frozenset(".!?。！？…")
+_CLOSERS = frozenset("\"'”’»)]")
+MIN_SENTENCE_WORDS = 3
 
 
-def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost) -> np.ndarray:
+def _is_sentence(line: str) -> bool:
+    """Whether a line reads as a sentence: 3 or more words, ending with . ! ? (also
+    before a closing quote or bracket), as the C4 corpus's line rule has it."""
+    line = line.rstrip()
+    if not line:
+        return False
+    end = line[-1]
+    if end in _CLOSERS and len(line) > 1:
+        end = line[-2]
+    return end in _SENTENCE_END and len(line.split(None, MIN_SENTENCE_WORDS - 1)) >= MIN_SENTENCE_WORDS
+
+
+def _dropped_prose(lines, keep, enough: int) -> int:
+    """Characters of the dropped lines that read as sentences, counted up to ``enough``."""
+    total = 0
+    for i in np.flatnonzero(~keep).tolist():
+        if total >= enough:
+            break
+        if _is_sentence(lines[i]):
+            total += len(lines[i].strip())
+    return total
+
+
+def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
+          min_dropped_prose=0) -> np.ndarray:
     if switch_cost > 0:
         keep = np.zeros(len(lines), dtype=bool)
         keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost)
@@ -431,9 +489,16 @@ def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost) -> np.ndarr
         for i in np.flatnonzero(keep).tolist():     # stops as soon as the text is long enough
             total += len(lines[i].strip())
             if total >= min_chars:
+                break
+        else:
+            if total == 0 or _dropped_prose(lines, keep, min_dropped_prose) >= min_dropped_prose:
+                keep = np.zeros(len(lines), dtype=bool)
+                keep[nonblank] = True
                 return keep
-        keep = np.zeros(len(lines), dtype=bool)
-        keep[nonblank] = True
+    if headline_lines > 0:
+        head = find_headline(lines, keep, headline_lines)
+        if head is not None:
+            keep[head] = True
     return keep
 
 
@@ -485,6 +550,8 @@ _DECODE_SETTINGS = (
     ("switch_cost", 0.0, False, lambda v: 0.0 <= v < float("inf"), "a finite number >= 0"),
     ("smoothing", 0.0, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
     ("min_article_chars", MIN_ARTICLE_CHARS, True, lambda v: v >= 0, "a whole number >= 0"),
+    ("headline_lines", 0, True, lambda v: v >= 0, "a whole number >= 0"),
+    ("min_dropped_prose", 0, True, lambda v: v >= 0, "a whole number >= 0"),
 )
 
 

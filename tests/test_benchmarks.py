@@ -63,6 +63,6 @@ def test_nested_benchmark_prints_a_row_per_candidate(tmp_path):
     out = _bench("nested.py", "--sources", "l3s-gn1,dragnet,cleanportaleval", "--limit", "5", "--labels", "",
                  "--grid", "switch_cost=0,0.5", "--grid", "stage2_trees=5", "--outer", "l3s-gn1",
                  "--json", str(tmp_path / "n.json"))
-    rows = [l for l in out.splitlines() if l.startswith("| stage2_trees=5 ")]
+    rows = [l for l in out.splitlines() if l.startswith("| stage1_folds=4 stage2_trees=5 stage2_bags=2 ")]
     assert len(rows) == 2 and "switch_cost=0.0" in rows[0] and "switch_cost=0.5" in rows[1], out
     assert "| outer l3s-gn1 |" in out and (tmp_path / "n.json").exists()

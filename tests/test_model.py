@@ -89,9 +89,12 @@ def test_a_page_without_an_article_is_kept_whole_not_emptied(seed_model):
 def test_keep_mask_counts_characters_of_the_kept_lines():
     lines = ["x" * 40, "", "  " + "y" * 30 + "  ", "z" * 500]
     probs = np.array([0.1, 1.0, 0.2, 0.9])
-    assert keep_mask(lines, probs, 0.5, 70, 0.0).tolist() == [True, False, True, False]
+    assert keep_mask(lines, probs, 0.5, 70, 0.0, 0, 0).tolist() == [True, False, True, False]
     # 40 + 30 characters (surrounding spaces do not count) < 71: the page is kept whole
-    assert keep_mask(lines, probs, 0.5, 71, 0.0).tolist() == [True, False, True, True]
+    # (when every page with short kept lines falls back: min_dropped_prose 0)
+    assert keep_mask(lines, probs, 0.5, 71, 0.0, 0, 0).tolist() == [True, False, True, True]
+    # the dropped line is no sentence: with the default min_dropped_prose the short article stays
+    assert keep_mask(lines, probs, 0.5, 71, 0.0).tolist() == [True, False, True, False]
     assert keep_mask(lines, probs, 0.5, 0, 0.0).tolist() == [True, False, True, False]
     assert keep_mask(lines, probs, 0.05, 0, 0.0).tolist() == [False] * 4
     # with a switch cost the blank line is skipped, and the last line (log-odds 2.2 < 3)
@@ -347,3 +350,37 @@ def test_a_model_file_of_feature_version_1_scores_with_version_1_features(seed_m
     Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=True)).save(path)
     with pytest.raises(ModelFileError, match="feature version True"):
         load_model(path)
+
+
+def test_a_short_article_in_a_page_of_menus_is_not_kept_whole():
+    from inference.model import _is_sentence
+    brief = "The council approved the bridge on Monday."          # 42 characters of article
+    lines = ["Home", "News", "Sport", brief, "Contact us", "Privacy"]
+    probs = np.array([0.9, 0.9, 0.9, 0.1, 0.9, 0.9])
+    # the old rule: under 100 kept characters, the whole page comes back
+    assert keep_mask(lines, probs, 0.5, 100, 0.0, 0, 0).all()
+    # the dropped lines hold no sentence: the model missed nothing, the brief is the article
+    assert keep_mask(lines, probs, 0.5, 100, 0.0, 0, 30).tolist() == [False, False, False, True, False, False]
+    # a dropped sentence of 30 or more characters says the article was missed: the page comes back
+    lines[4] = "Our reporters cover the city council every week."
+    assert _is_sentence(lines[4]) and keep_mask(lines, probs, 0.5, 100, 0.0, 0, 30).all()
+    assert not keep_mask(lines, probs, 0.5, 100, 0.0, 0, 100).all()       # 49 characters < 100
+    # nothing kept at all: the page comes back whatever was dropped
+    assert keep_mask(["Home", "News"], np.array([0.9, 0.9]), 0.5, 100, 0.0, 0, 10 ** 6).all()
+
+
+@pytest.mark.parametrize("line, sentence", [
+    ("He said so.", True), ('He said "so."', True), ("Is it over?", True), ("是的。 他说 好。", True),
+    ("Home.", False), ("Read more", False), ("Two words.", False), ("", False), ("   ", False),
+    ("It costs $5 (or so).", True), ("(see above)", False),
+])
+def test_what_counts_as_a_sentence_for_the_page_fallback(line, sentence):
+    from inference.model import _is_sentence
+    assert _is_sentence(line) == sentence
+
+
+def test_a_model_file_without_min_dropped_prose_keeps_short_pages_whole(seed_model):
+    from inference.model import MIN_DROPPED_PROSE, Model
+    assert seed_model.min_dropped_prose == MIN_DROPPED_PROSE > 0
+    old = Model(seed_model.arrays, {k: v for k, v in seed_model.header.items() if k != "min_dropped_prose"})
+    assert old.min_dropped_prose == 0

@@ -41,7 +41,7 @@ def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
     real1, real2 = N.fit_stage1_oof, N.fit_stage2
 
     def spy1(train_docs, **kw):
-        stage1_sources.append({d.source for d in train_docs})
+        stage1_sources.append(({d.source for d in train_docs}, kw["n_folds"]))
         return real1(train_docs, **kw)
 
     def spy2(ctx, y, w, **kw):
@@ -52,7 +52,7 @@ def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
     monkeypatch.setattr(N, "fit_stage2", spy2)
     report = N.nested_evaluate(docs, N.parse_grid(["switch_cost=0,0.5", "stage2_trees=5"]),
                                outer_sources=["a", "b"])
-    assert stage1_sources == [{"b", "c", "d"}, {"a", "c", "d"}]
+    assert stage1_sources == [({"b", "c", "d"}, 4), ({"a", "c", "d"}, 4)]
     total = sum(lines_of.values())
     # per outer: 3 inner fits (one per inner source) + 1 outer fit, shared by both candidates
     expected = []
@@ -64,6 +64,22 @@ def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
     assert set(fold["inner"][report["candidates"][0]]) == {"b", "c", "d", "mean"}
     assert fold["chosen"] in report["candidates"]
     assert 0.0 <= fold["outer"][fold["chosen"]]["f1"] <= 1.0
+
+
+def test_candidates_with_other_stage1_folds_get_their_own_stage1(monkeypatch):
+    docs = _docs(5)
+    folds = []
+    real = N.fit_stage1_oof
+
+    def spy(train_docs, **kw):
+        folds.append(kw["n_folds"])
+        return real(train_docs, **kw)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy)
+    report = N.nested_evaluate(docs, N.parse_grid(["stage1_folds=2,3", "stage2_trees=5",
+                                                   "headline_lines=0,10"]), outer_sources=["a"])
+    assert folds == [2, 3]                  # one stage 1 per value, shared by the decode candidates
+    assert len(report["folds"]["a"]["outer"]) == 4
 
 
 def test_the_same_seed_gives_the_same_report():

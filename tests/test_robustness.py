@@ -628,6 +628,13 @@ def test_a_bad_switch_cost_in_the_header_gets_a_model_file_error(value, seed_mod
         load_model(path)
 
 
+@pytest.mark.parametrize("value", ["some", -1, 2.5, True, None])
+def test_a_bad_headline_lines_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "h.npz", header=lambda h: h.__setitem__("headline_lines", value))
+    with pytest.raises(ModelFileError, match="headline_lines"):
+        load_model(path)
+
+
 @pytest.mark.parametrize("value", ["some", -0.1, 1.5, True, None])
 def test_a_bad_smoothing_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
     path = _variant(seed_model_path, tmp_path / "s.npz", header=lambda h: h.__setitem__("smoothing", value))

@@ -34,6 +34,7 @@ def test_card_records_data_parameters_and_versions(seed_model):
     ({"threshold": 1.5}, "threshold"), ({"threshold": float("nan")}, "threshold"),
     ({"smoothing": True}, "smoothing"), ({"min_article_chars": 2.5}, "min_article_chars"),
     ({"min_article_chars": -1}, "min_article_chars"),
+    ({"headline_lines": -1}, "headline_lines"), ({"headline_lines": 2.5}, "headline_lines"),
 ])
 def test_decode_settings_a_model_file_would_refuse_fail_before_training(seed_docs, kw, match):
     # refused up front, not after the training time is spent (load_model refuses them too)
@@ -64,3 +65,26 @@ def test_default_stage2_weight_drops_only_the_inclusive_sources_comments():
     w = default_stage2_weight(ctx, names, y, weight, policy)
     assert w.tolist() == [1.0, 0.0, 3.0, 4.0, 5.0, 6.0]       # only line 1: CleanEval, content, below
     assert weight.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]     # the input is not modified
+
+
+def test_stage2_bags_average_their_ensembles_and_bag_0_is_the_single_ensemble():
+    from inference.trees import bitvector_scores, compile_trees, tree_scores
+    from training.train import average_trees, fit_stage2
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 4))
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(size=3000) > 0).astype(float)
+    x[:, 3] = rng.integers(0, 5, size=3000)                    # "log_words" column
+    names = ["a", "b", "c", "log_words"]
+    w = np.ones(3000)
+    one = fit_stage2(x, y, w, trees=5, bags=1, max_lines=2000, names=names)
+    two = fit_stage2(x, y, w, trees=5, bags=2, max_lines=2000, names=names)
+    other = fit_stage2(x, y, w, seed=1, trees=5, bags=1, max_lines=2000, names=names)
+    assert len(two["tree_roots"]) == 10
+    np.testing.assert_allclose(tree_scores(x, two), (tree_scores(x, one) + tree_scores(x, other)) / 2,
+                               atol=1e-12)
+    # the merged arrays are an ordinary ensemble: both evaluators agree bit for bit
+    np.testing.assert_array_equal(bitvector_scores(x, compile_trees(two)), tree_scores(x, two))
+    assert average_trees([one]) is one
+    # reproducible: the same seed gives the same arrays
+    again = fit_stage2(x, y, w, trees=5, bags=2, max_lines=2000, names=names)
+    assert all(np.array_equal(two[k], again[k]) for k in two)

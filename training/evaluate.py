@@ -112,21 +112,26 @@ def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | N
 
     Lines are kept as ``unboil clean`` keeps them (``inference.model.keep_mask``).
     """
-    from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, keep_mask
+    from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST,
+                                 keep_mask)
     t = DEFAULT_THRESHOLD if threshold is None else threshold
     m = MIN_ARTICLE_CHARS if min_chars is None else min_chars
     c = train_kw.get("switch_cost", SWITCH_COST)     # the fold models' own, as clean would use it
+    h = train_kw.get("headline_lines", HEADLINE_LINES)
+    dp = train_kw.get("min_dropped_prose", MIN_DROPPED_PROSE)
     by_mode = cross_val_predict_modes(docs, scheme, (False, True), n_splits, seed, required=False,
                                        **train_kw)
     probs, probs_incl = by_mode[False], by_mode[True]
     systems = {
-        "unboil": [keep_mask(d.lines, p, t, m, c) for d, p in zip(docs, probs)],
-        INCLUSIVE_SYSTEM: [None if p is None else keep_mask(d.lines, p, t, m, c)
+        "unboil": [keep_mask(d.lines, p, t, m, c, h, dp) for d, p in zip(docs, probs)],
+        INCLUSIVE_SYSTEM: [None if p is None else keep_mask(d.lines, p, t, m, c, h, dp)
                            for d, p in zip(docs, probs_incl)],
         "keep-all": [keep_all(d.lines) for d in docs],
         "c4-rule": [c4_keep(d.lines) for d in docs],
     }
-    report = {"scheme": scheme, "threshold": t, "min_chars": m, "switch_cost": c, "seed": seed, "sources": {},
+    report = {"scheme": scheme, "threshold": t, "min_chars": m, "switch_cost": c, "headline_lines": h,
+              "min_dropped_prose": dp,
+              "seed": seed, "sources": {},
               "probabilities": probs, "probabilities_inclusive": probs_incl}
     for src in sorted({d.source for d in docs}):
         idx = [i for i, d in enumerate(docs) if d.source == src]
@@ -145,7 +150,8 @@ def format_report(report: dict) -> str:
         f"{s + ' F1':>{width[s]}} {'P':>6} {'R':>6}" for s in systems) + f" {'line F1 c/b':>12}"
     rows = [f"scheme: {report['scheme']}   threshold: {report['threshold']}   "
             f"min chars: {report.get('min_chars', 0)}   switch cost: {report.get('switch_cost', 0.0)}   "
-            f"seed: {report['seed']}",
+            f"headline lines: {report.get('headline_lines', 0)}   "
+            f"dropped prose: {report.get('min_dropped_prose', 0)}   seed: {report['seed']}",
             head, "-" * len(head)]
     means = {s: [] for s in systems}
     for src, res in report["sources"].items():

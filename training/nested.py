@@ -11,10 +11,11 @@ data. Here, for each *outer* held-out source:
 3. each candidate's stage 2 is then fitted on all the training sources and scored on
    the outer source: reported, never used to choose.
 
-A candidate sets any of ``CANDIDATE_KEYS``. Candidates that differ only in how labels
-are decoded (threshold, switch cost, page fallback) share their stage-2 fits, so a
-grid over the decode costs one set of fits. The repository's own choices
-(``docs/experiments.md``) were made this way.
+A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds``
+(the folds of stage 1's out-of-fold scores) share their stage 1; candidates that differ
+only in how labels are decoded (threshold, switch cost, page fallback, headline search)
+share their stage-2 fits too, so a grid over the decode costs one set of fits. The
+repository's own choices (``docs/experiments.md``) were made this way.
 """
 from __future__ import annotations
 
@@ -25,13 +26,15 @@ import time
 import numpy as np
 
 from inference import features as F
-from inference.model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, keep_mask
+from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST,
+                             keep_mask)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import STAGE2_TREES, _stage1_logits, default_stage2_weight, fit_stage1_oof, fit_stage2, stage1_design
+from .train import (N_FOLDS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_stage2_weight, fit_stage1_oof, fit_stage2,
+                    stage1_design)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
 
@@ -39,10 +42,14 @@ log = logging.getLogger(__name__)
 
 # name -> (type, default, check): what a candidate may set
 CANDIDATE_KEYS = {
+    "stage1_folds": (int, N_FOLDS, lambda v: v >= 2),
     "stage2_trees": (int, STAGE2_TREES, lambda v: v >= 1),
+    "stage2_bags": (int, STAGE2_BAGS, lambda v: v >= 1),
     "threshold": (float, DEFAULT_THRESHOLD, lambda v: 0.0 <= v <= 1.0),
     "switch_cost": (float, SWITCH_COST, lambda v: 0.0 <= v < float("inf")),
     "min_chars": (int, MIN_ARTICLE_CHARS, lambda v: v >= 0),
+    "headline_lines": (int, HEADLINE_LINES, lambda v: v >= 0),
+    "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.
@@ -81,7 +88,8 @@ def _name(cand: dict) -> str:
 
 
 def _f1(docs, probs, cand) -> dict:
-    keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"])
+    keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"], cand["headline_lines"],
+                      cand["min_dropped_prose"])
             for d, p in zip(docs, probs)]
     return score_documents(docs, keep)["shingle"]
 
@@ -117,33 +125,27 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         t0 = time.perf_counter()
         train_docs = [d for d in docs if d.source != outer]
         test_docs = [d for d in docs if d.source == outer]
-        params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed)
-        test_design = stage1_design([l for d in test_docs for l in d.lines])
-        held = _stage1_logits(test_design, params)
-        off = F.doc_offsets([len(d.lines) for d in train_docs])
-        full_ctx = F.context_matrix(oof, design.shape, off, design.marks)
-        policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
-        weight = default_stage2_weight(full_ctx, all_names, y, weight, policy)    # as train() weighs them
-        ctx = full_ctx[:, cols]
-        test_off = F.doc_offsets([len(d.lines) for d in test_docs])
-        test_ctx = F.context_matrix(held, test_design.shape, test_off, test_design.marks)[:, cols]
         line_src = np.array([d.source for d in train_docs for _ in d.lines])
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
-        for trees in sorted({c["stage2_trees"] for c in candidates}):
-            group = [(n, c) for n, c in zip(names, candidates) if c["stage2_trees"] == trees]
-            for inner in inner_sources:
-                held_in = line_src == inner
-                arrays = fit_stage2(ctx[~held_in], y[~held_in], weight[~held_in], seed=seed, trees=trees,
-                                    names=stage2_names)
-                inner_docs = [d for d in train_docs if d.source == inner]
-                probs = _split(_sigmoid(tree_scores(ctx[held_in], arrays)), inner_docs)
+        for n_folds in sorted({c["stage1_folds"] for c in candidates}):
+            ctx, y, weight, test_ctx = _stage2_inputs(train_docs, test_docs, seed, n_folds, all_names, cols)
+            for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for c in candidates
+                                       if c["stage1_folds"] == n_folds}):
+                group = [(n, c) for n, c in zip(names, candidates) if c["stage1_folds"] == n_folds
+                         and (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
+                for inner in inner_sources:
+                    held_in = line_src == inner
+                    arrays = fit_stage2(ctx[~held_in], y[~held_in], weight[~held_in], seed=seed, trees=trees,
+                                        bags=bags, names=stage2_names)
+                    inner_docs = [d for d in train_docs if d.source == inner]
+                    probs = _split(_sigmoid(tree_scores(ctx[held_in], arrays)), inner_docs)
+                    for n, c in group:
+                        fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
+                arrays = fit_stage2(ctx, y, weight, seed=seed, trees=trees, bags=bags, names=stage2_names)
+                probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
                 for n, c in group:
-                    fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
-            arrays = fit_stage2(ctx, y, weight, seed=seed, trees=trees, names=stage2_names)
-            probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
-            for n, c in group:
-                fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
+                    fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
         for n in names:
             fold["inner"][n]["mean"] = float(np.mean([fold["inner"][n][s] for s in inner_sources]))
         fold["chosen"] = max(names, key=lambda n: fold["inner"][n]["mean"])   # first on ties
@@ -151,6 +153,21 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         log.info("outer %s: %d inner sources, %d candidates (%.0fs)", outer, len(inner_sources),
                  len(names), time.perf_counter() - t0)
     return report
+
+
+def _stage2_inputs(train_docs, test_docs, seed, n_folds, all_names, cols):
+    """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds, as
+    ``train`` does), and the default stage 2's inputs: (training context, labels, weights,
+    test context)."""
+    params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
+    test_design = stage1_design([l for d in test_docs for l in d.lines])
+    held = _stage1_logits(test_design, params)
+    full_ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in train_docs]), design.marks)
+    policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
+    weight = default_stage2_weight(full_ctx, all_names, y, weight, policy)    # as train() weighs them
+    test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
+                                test_design.marks)
+    return full_ctx[:, cols], y, weight, test_ctx[:, cols]
 
 
 def _sigmoid(z):

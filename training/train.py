@@ -34,15 +34,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from inference import features as F
-from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS, SMOOTHING, SWITCH_COST,
-                             Model, decode_settings_problem)
+from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS,
+                             MIN_DROPPED_PROSE, SMOOTHING, SWITCH_COST, Model, decode_settings_problem)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "fit_stage2", "default_stage2_weight",
+           "fit_stage1_oof", "fit_stage2", "average_trees", "default_stage2_weight",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ C_NGRAM = 1.0          # inverse L2 strength, stage 1
 # Stage 2: a small boosted-tree ensemble over the context features (measured in
 # docs/experiments.md: +0.02 shingle F1 on dragnet over logistic regression).
 STAGE2_TREES = 100
+# Stage 2 is the mean of this many ensembles, each fitted on its own sample of lines
+# (docs/experiments.md, session 14).
+STAGE2_BAGS = 2
 STAGE2_LEARNING_RATE = 0.2
 STAGE2_LEAVES = 31
 STAGE2_DEPTH = 6
@@ -239,32 +242,63 @@ def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weig
 
 
 def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, seed: int = 0,
-               trees: int = STAGE2_TREES, max_lines: int = STAGE2_MAX_LINES, names=None) -> dict:
+               trees: int = STAGE2_TREES, bags: int = STAGE2_BAGS, max_lines: int = STAGE2_MAX_LINES,
+               names=None) -> dict:
     """Boosted trees over the context features; returns the model's tree arrays.
 
     Lines are weighted by their source weight times (1 + log words): text-level F1
-    counts words, so a long paragraph matters more than a menu item. At most
-    ``max_lines`` lines (a seeded sample) are used: more adds time, not accuracy.
+    counts words, so a long paragraph matters more than a menu item. Each of ``bags``
+    ensembles of ``trees`` trees is fitted on its own seeded sample of at most
+    ``max_lines`` lines (bag b uses seed + b, so bag 0 is the single ensemble of
+    ``bags=1``), and the model's score is their mean: one sample's luck matters less.
     ``names`` lists the columns of ``ctx`` (default: all of ``context_names()``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    w = weight * (1.0 + ctx[:, (names or F.context_names()).index("log_words")])
-    if len(y) > max_lines:
-        idx = np.sort(np.random.default_rng(seed).permutation(len(y))[:max_lines])
-        ctx, y, w = ctx[idx], y[idx], w[idx]
-    clf = HistGradientBoostingClassifier(
-        max_iter=trees, learning_rate=STAGE2_LEARNING_RATE, max_leaf_nodes=STAGE2_LEAVES,
-        max_depth=STAGE2_DEPTH, early_stopping=False, random_state=seed)
-    clf.fit(ctx, y, sample_weight=w / w.mean())
-    arrays = export_trees(clf)
+    w_all = weight * (1.0 + ctx[:, (names or F.context_names()).index("log_words")])
+    parts, check = [], ctx[: min(len(ctx), 2000)]
+    want = np.zeros(len(check))
+    for b in range(bags):
+        if len(y) > max_lines:
+            idx = np.sort(np.random.default_rng(seed + b).permutation(len(y))[:max_lines])
+            x, yy, w = ctx[idx], y[idx], w_all[idx]
+        else:
+            x, yy, w = ctx, y, w_all
+        clf = HistGradientBoostingClassifier(
+            max_iter=trees, learning_rate=STAGE2_LEARNING_RATE, max_leaf_nodes=STAGE2_LEAVES,
+            max_depth=STAGE2_DEPTH, early_stopping=False, random_state=seed + b)
+        clf.fit(x, yy, sample_weight=w / w.mean())
+        if list(clf.classes_) != [0.0, 1.0]:
+            raise RuntimeError("stage 2 needs both classes in its sample")
+        parts.append(export_trees(clf))
+        want += clf.decision_function(check) / bags
+    arrays = average_trees(parts)
     # the exported arrays must reproduce scikit-learn's own scores exactly
-    sample = ctx[: min(len(ctx), 2000)]
-    got = tree_scores(sample, arrays)
-    want = clf.decision_function(sample)
-    if list(clf.classes_) != [0.0, 1.0] or not np.allclose(got, want, atol=1e-6):
+    if not np.allclose(tree_scores(check, arrays), want, atol=1e-6):
         raise RuntimeError("exported trees disagree with scikit-learn; this scikit-learn's tree layout "
                            "is not supported by training/train.py:export_trees")
+    return arrays
+
+
+def average_trees(parts: list[dict]) -> dict:
+    """One ensemble whose score is the mean of the given ensembles' scores: their trees
+    side by side, leaf values and baselines divided by their number."""
+    if len(parts) == 1:
+        return parts[0]
+    out = {k: [] for k in parts[0]}
+    offset = 0
+    for a in parts:
+        n_nodes = len(a["tree_feature"])
+        out["tree_feature"].append(a["tree_feature"])
+        out["tree_threshold"].append(a["tree_threshold"])
+        out["tree_left"].append(a["tree_left"] + np.int32(offset))
+        out["tree_right"].append(a["tree_right"] + np.int32(offset))
+        out["tree_value"].append(a["tree_value"] / len(parts))
+        out["tree_roots"].append(a["tree_roots"] + np.int32(offset))
+        offset += n_nodes
+    arrays = {k: np.concatenate(v) for k, v in out.items() if k not in ("tree_baseline", "tree_depth")}
+    arrays["tree_baseline"] = np.mean([a["tree_baseline"] for a in parts], axis=0)
+    arrays["tree_depth"] = np.max([a["tree_depth"] for a in parts], axis=0)
     return arrays
 
 
@@ -301,20 +335,23 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
-          switch_cost: float = SWITCH_COST, inclusive_sources=INCLUSIVE_SOURCES) -> Model:
+          switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
+          min_dropped_prose: int = MIN_DROPPED_PROSE, inclusive_sources=INCLUSIVE_SOURCES) -> Model:
     """Train a two-stage model on labelled documents; reproducible for a given seed.
 
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
     """
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
-                                       "smoothing": smoothing, "switch_cost": switch_cost})
+                                       "smoothing": smoothing, "switch_cost": switch_cost,
+                                       "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose})
     if problem:     # refused now, not by load_model after the training time is spent
         key, value, says = problem
         raise ValueError(f"{key} must be {says}, got {value!r}")
     # plain Python numbers: the header is JSON, and numpy scalars do not all serialise
     threshold, smoothing, switch_cost = float(threshold), float(smoothing), float(switch_cost)
-    min_article_chars = int(min_article_chars)
+    min_article_chars, headline_lines = int(min_article_chars), int(headline_lines)
+    min_dropped_prose = int(min_dropped_prose)
     docs = [d for d in docs if d.lines]
     if not docs:
         raise ValueError("no labelled lines to train on")
@@ -350,16 +387,20 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "min_article_chars": min_article_chars,
         "smoothing": smoothing,
         "switch_cost": switch_cost,
+        "headline_lines": headline_lines,
+        "min_dropped_prose": min_dropped_prose,
         "context_names": names,
         **({"inclusive_context_names": all_names} if both else {}),
         "card": {
             "data": data_summary(docs),
             "parameters": {"seed": seed, "c_ngram": c_ngram, "stage2_trees": STAGE2_TREES,
+                           "stage2_bags": STAGE2_BAGS,
                            "stage2_learning_rate": STAGE2_LEARNING_RATE, "stage2_leaves": STAGE2_LEAVES,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
                            "smoothing": smoothing, "switch_cost": switch_cost,
+                           "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose,
                            "inclusive_sources": inclusive_sources,
                            "char_ngrams": list(F.CHAR_NGRAMS),
                            "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
