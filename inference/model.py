@@ -449,8 +449,6 @@ def _path_from_log_odds(s: np.ndarray, c: float) -> np.ndarray:
 
 
 _EPS = 1e-12
-_SENTENCE_END = frozenset(".!?。！？…")
-_CLOSERS = frozenset("\"'”’»)]")
 MIN_SENTENCE_WORDS = 3
 
 
@@ -461,9 +459,9 @@ def _is_sentence(line: str) -> bool:
     if not line:
         return False
     end = line[-1]
-    if end in _CLOSERS and len(line) > 1:
+    if end in F._CLOSERS and len(line) > 1:     # the same ends as the ends_terminal feature
         end = line[-2]
-    return end in _SENTENCE_END and len(line.split(None, MIN_SENTENCE_WORDS - 1)) >= MIN_SENTENCE_WORDS
+    return end in F._TERMINAL and len(line.split(None, MIN_SENTENCE_WORDS - 1)) >= MIN_SENTENCE_WORDS
 
 
 def _dropped_prose(lines, keep, enough: int) -> int:

@@ -128,8 +128,10 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         line_src = np.array([d.source for d in train_docs for _ in d.lines])
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
+        test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
         for n_folds in sorted({c["stage1_folds"] for c in candidates}):
-            ctx, y, weight, test_ctx = _stage2_inputs(train_docs, test_docs, seed, n_folds, all_names, cols)
+            ctx, y, weight, test_ctx = _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds,
+                                                      all_names, cols)
             for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for c in candidates
                                        if c["stage1_folds"] == n_folds}):
                 group = [(n, c) for n, c in zip(names, candidates) if c["stage1_folds"] == n_folds
@@ -155,12 +157,11 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     return report
 
 
-def _stage2_inputs(train_docs, test_docs, seed, n_folds, all_names, cols):
+def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, all_names, cols):
     """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds, as
     ``train`` does), and the default stage 2's inputs: (training context, labels, weights,
-    test context)."""
+    test context). ``test_design`` is ``stage1_design`` of the test documents' lines."""
     params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
-    test_design = stage1_design([l for d in test_docs for l in d.lines])
     held = _stage1_logits(test_design, params)
     full_ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in train_docs]), design.marks)
     policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
