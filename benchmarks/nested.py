@@ -10,7 +10,7 @@ for the record, not for choosing (``training/nested.py``). The repository's choi
     python benchmarks/nested.py --grid stage2_trees=60,100 --limit 50      # a quick look
 
 Candidates that differ only in the decode (threshold, switch_cost, min_chars,
-headline_lines, min_dropped_prose) share their stage-2 fits; each value of stage1_folds
+headline_lines, min_dropped_prose, cjk_words) share their stage-2 fits; each value of stage1_folds
 fits its own stage 1. A full run on the shared datasets fits stage 1 once and stage 2
 six times per outer source: ~22 minutes on two cores for one stage-2 setting (measured).
 """

@@ -35,7 +35,7 @@ from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
-           "MIN_DROPPED_PROSE", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
+           "MIN_DROPPED_PROSE", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
@@ -59,6 +59,12 @@ MIN_ARTICLE_CHARS = 500
 # cross-validation (docs/experiments.md). Trained models record it; a model file
 # without it uses 0.
 MIN_DROPPED_PROSE = 200
+# Chinese and Japanese put no spaces between words, so a sentence in them is one
+# whitespace "word": when this is on, each of their characters counts as a word in the
+# sentence test above (a page of Japanese prose the model dropped is then kept whole,
+# as an English one is). A fix, not a tuned value: nested cross-validation found no
+# loss (docs/experiments.md, session 15).
+CJK_WORDS = True
 # Stage-2 logits are smoothed along the document: each becomes (1 - w) of itself plus
 # w of the mean of its two neighbours, so a line alone in a run of the other class is
 # pulled towards it. Trained models record it; a model file without it is not smoothed.
@@ -389,7 +395,8 @@ class _Stage2:
 
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
               min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST,
-              headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE) -> np.ndarray:
+              headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE,
+              cjk_words: bool = CJK_WORDS) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
     The non-blank lines get the most likely sequence of labels (``content_path``):
@@ -398,12 +405,13 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
     or the dropped lines hold at least ``min_dropped_prose`` characters of sentences,
     the model found no article and every non-blank line is kept; otherwise the article's headline is
     kept too, if one is found within ``headline_lines`` lines above it
-    (``headline.find_headline``; 0: no search). The one rule behind ``clean``,
+    (``headline.find_headline``; 0: no search). ``cjk_words``: each Chinese or
+    Japanese character counts as a word in the sentence test. The one rule behind ``clean``,
     ``classify`` and the evaluation.
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
                  [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost, headline_lines,
-                 min_dropped_prose)
+                 min_dropped_prose, cjk_words)
 
 
 def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST) -> np.ndarray:
@@ -452,31 +460,40 @@ _EPS = 1e-12
 MIN_SENTENCE_WORDS = 3
 
 
-def _is_sentence(line: str) -> bool:
-    """Whether a line reads as a sentence: 3 or more words, ending with . ! ? (also
-    before a closing quote or bracket), as the C4 corpus's line rule has it."""
+# Han ideographs (with extension A and compatibility forms), hiragana and katakana
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _is_sentence(line: str, cjk_words: bool = CJK_WORDS) -> bool:
+    """Whether a line reads as a sentence: 3 or more words, ending with . ! ? 。 ！ ？ …
+    (also before a closing quote or bracket), as the C4 corpus's line rule has it;
+    with ``cjk_words``, each Chinese or Japanese character counts as a word."""
     line = line.rstrip()
     if not line:
         return False
     end = line[-1]
     if end in F._CLOSERS and len(line) > 1:     # the same ends as the ends_terminal feature
         end = line[-2]
-    return end in F._TERMINAL and len(line.split(None, MIN_SENTENCE_WORDS - 1)) >= MIN_SENTENCE_WORDS
+    if end not in F._TERMINAL:
+        return False
+    if len(line.split(None, MIN_SENTENCE_WORDS - 1)) >= MIN_SENTENCE_WORDS:
+        return True
+    return cjk_words and len(_CJK.findall(line)) >= MIN_SENTENCE_WORDS
 
 
-def _dropped_prose(lines, keep, enough: int) -> int:
+def _dropped_prose(lines, keep, enough: int, cjk_words: bool = CJK_WORDS) -> int:
     """Characters of the dropped lines that read as sentences, counted up to ``enough``."""
     total = 0
     for i in np.flatnonzero(~keep).tolist():
         if total >= enough:
             break
-        if _is_sentence(lines[i]):
+        if _is_sentence(lines[i], cjk_words):
             total += len(lines[i].strip())
     return total
 
 
 def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
-          min_dropped_prose=0) -> np.ndarray:
+          min_dropped_prose=0, cjk_words=CJK_WORDS) -> np.ndarray:
     if switch_cost > 0:
         keep = np.zeros(len(lines), dtype=bool)
         keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost)
@@ -489,7 +506,7 @@ def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_li
             if total >= min_chars:
                 break
         else:
-            if total == 0 or _dropped_prose(lines, keep, min_dropped_prose) >= min_dropped_prose:
+            if total == 0 or _dropped_prose(lines, keep, min_dropped_prose, cjk_words) >= min_dropped_prose:
                 keep = np.zeros(len(lines), dtype=bool)
                 keep[nonblank] = True
                 return keep

@@ -373,10 +373,24 @@ def test_a_short_article_in_a_page_of_menus_is_not_kept_whole():
     ("He said so.", True), ('He said "so."', True), ("Is it over?", True), ("是的。 他说 好。", True),
     ("Home.", False), ("Read more", False), ("Two words.", False), ("", False), ("   ", False),
     ("It costs $5 (or so).", True), ("(see above)", False),
+    # Chinese and Japanese put no spaces between words: each character counts as one
+    ("むかしむかし、あるところにおじいさんが住んでいました。", True), ("這是一個句子。", True),
+    ("続き。", False), ("むかしむかし", False), ("Пример.", False),
 ])
 def test_what_counts_as_a_sentence_for_the_page_fallback(line, sentence):
     from inference.model import _is_sentence
     assert _is_sentence(line) == sentence
+
+
+def test_counting_cjk_characters_as_words_can_be_turned_off():
+    from inference.model import _is_sentence
+    line = "むかしむかし、あるところにおじいさんが住んでいました。"
+    assert _is_sentence(line, cjk_words=True) and not _is_sentence(line, cjk_words=False)
+    # a page of Japanese prose the model dropped: with the flag the page comes back whole
+    lines = ["ホーム", line, line]
+    probs = np.array([0.9, 0.9, 0.1])
+    assert keep_mask(lines, probs, 0.5, 500, 0.0, 0, 20, cjk_words=True).all()
+    assert keep_mask(lines, probs, 0.5, 500, 0.0, 0, 20, cjk_words=False).tolist() == [False, False, True]
 
 
 def test_a_model_file_without_min_dropped_prose_keeps_short_pages_whole(seed_model):

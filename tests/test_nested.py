@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 import training.nested as N
@@ -76,10 +77,30 @@ def test_candidates_with_other_stage1_folds_get_their_own_stage1(monkeypatch):
         return real(train_docs, **kw)
 
     monkeypatch.setattr(N, "fit_stage1_oof", spy)
-    report = N.nested_evaluate(docs, N.parse_grid(["stage1_folds=2,3", "stage2_trees=5",
+    report = N.nested_evaluate(docs, N.parse_grid(["stage1_folds=2,5", "stage2_trees=5",
                                                    "headline_lines=0,10"]), outer_sources=["a"])
-    assert folds == [2, 3]                  # one stage 1 per value, shared by the decode candidates
+    # one stage 1 per value, shared by the decode candidates, and one with a source per fold
+    # (the training sources b, c, d) that scores every candidate's inner sources
+    assert folds == [2, 3, 5]
     assert len(report["folds"]["a"]["outer"]) == 4
+
+
+def test_candidates_differing_in_stage1_folds_are_scored_on_the_same_inner_input(monkeypatch):
+    """Each inner source is scored from a stage 1 fitted without it, whatever the candidate's folds."""
+    docs = _docs(5)
+    scored = []
+    real = N.tree_scores
+
+    def spy(x, arrays):
+        scored.append(x.copy())
+        return real(x, arrays)
+
+    monkeypatch.setattr(N, "tree_scores", spy)
+    N.nested_evaluate(docs, N.parse_grid(["stage1_folds=2,5", "stage2_trees=5"]), outer_sources=["a"])
+    inner, outer = 3, 1                      # inner sources b, c, d, then the outer source, per value
+    assert len(scored) == 2 * (inner + outer)
+    first, second = scored[:inner], scored[inner + outer:2 * inner + outer]
+    assert all(np.array_equal(u, v) for u, v in zip(first, second))
 
 
 def test_the_same_seed_gives_the_same_report():

@@ -12,13 +12,19 @@ data. Here, for each *outer* held-out source:
    the outer source: reported, never used to choose.
 
 A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds``
-(the folds of stage 1's out-of-fold scores) share their stage 1; candidates that differ
-only in how labels are decoded (threshold, switch cost, page fallback, headline search)
+(the folds of stage 1's out-of-fold scores, which stage 2 learns from) share their stage 1;
+when the grid holds several values of it, every candidate's inner source is scored from one
+stage 1 fitted without that source (one source per fold), since each candidate's own
+out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
+shipped model gives a new source, and the inner means would rank that, not the candidate
+(docs/experiments.md, session 15); candidates that differ
+only in how labels are decoded (threshold, switch cost, page fallback and its sentence test, headline search)
 share their stage-2 fits too, so a grid over the decode costs one set of fits. The
 repository's own choices (``docs/experiments.md``) were made this way.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -26,7 +32,7 @@ import time
 import numpy as np
 
 from inference import features as F
-from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST,
+from inference.model import (CJK_WORDS, DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST,
                              keep_mask)
 from inference.trees import tree_scores
 
@@ -50,6 +56,7 @@ CANDIDATE_KEYS = {
     "min_chars": (int, MIN_ARTICLE_CHARS, lambda v: v >= 0),
     "headline_lines": (int, HEADLINE_LINES, lambda v: v >= 0),
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
+    "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.
@@ -89,7 +96,7 @@ def _name(cand: dict) -> str:
 
 def _f1(docs, probs, cand) -> dict:
     keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"], cand["headline_lines"],
-                      cand["min_dropped_prose"])
+                      cand["min_dropped_prose"], bool(cand["cjk_words"]))
             for d, p in zip(docs, probs)]
     return score_documents(docs, keep)["shingle"]
 
@@ -129,9 +136,17 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
-        for n_folds in sorted({c["stage1_folds"] for c in candidates}):
-            ctx, y, weight, test_ctx = _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds,
-                                                      all_names, cols)
+        fold_values = sorted({c["stage1_folds"] for c in candidates})
+        inputs = functools.lru_cache(maxsize=None)(
+            lambda n_folds: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, all_names, cols))
+        for n_folds in fold_values:
+            ctx, y, weight, test_ctx = inputs(n_folds)
+            # Candidates that differ in stage 1's folds would otherwise score each inner source
+            # from their own out-of-fold stage-1 scores: with fewer folds, from a stage 1 that
+            # also missed other training sources, which is not what the shipped model gives a new
+            # source (a stage 1 fitted on every training source). One source per fold is the
+            # faithful input, and the same for every candidate.
+            inner_ctx = ctx if len(fold_values) == 1 else inputs(len({d.source for d in train_docs}))[0]
             for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for c in candidates
                                        if c["stage1_folds"] == n_folds}):
                 group = [(n, c) for n, c in zip(names, candidates) if c["stage1_folds"] == n_folds
@@ -141,7 +156,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
                     arrays = fit_stage2(ctx[~held_in], y[~held_in], weight[~held_in], seed=seed, trees=trees,
                                         bags=bags, names=stage2_names)
                     inner_docs = [d for d in train_docs if d.source == inner]
-                    probs = _split(_sigmoid(tree_scores(ctx[held_in], arrays)), inner_docs)
+                    probs = _split(_sigmoid(tree_scores(inner_ctx[held_in], arrays)), inner_docs)
                     for n, c in group:
                         fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
                 arrays = fit_stage2(ctx, y, weight, seed=seed, trees=trees, bags=bags, names=stage2_names)
