@@ -155,6 +155,11 @@ def _fold_groups(docs: list[Document], n_folds: int) -> np.ndarray:
     if len(sources) >= n_folds:
         keys = [d.source for d in docs]
     else:
+        if len(sources) > 1:
+            # folds by document let a page's out-of-fold score come from a stage 1 that saw its
+            # site's other pages: stage 2 then learns from scores better than a new site gets
+            log.warning("stage 1: %d folds but %d sources: folds are grouped by document, not by source",
+                        n_folds, len(sources))
         keys = [d.doc_id for d in docs]
     names = {k: i for i, k in enumerate(sorted(set(keys)))}
     return np.array([names[k] for k in keys])
@@ -207,12 +212,6 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
              design.counts_word.shape[0], time.perf_counter() - t0)
     groups = _fold_groups(docs, n_folds)
     n_splits = min(n_folds, len(set(groups)))
-    n_sources = len({d.source for d in docs})
-    if 1 < n_sources < n_folds:
-        # folds by document let a page's out-of-fold score come from a stage 1 that saw its
-        # site's other pages: stage 2 then learns from scores better than a new site gets
-        log.warning("stage 1: %d folds but %d sources: folds are grouped by document, not by source",
-                    n_folds, n_sources)
     oof = np.zeros(len(lines))
     if n_splits >= 2:
         cv = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
