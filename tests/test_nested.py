@@ -103,6 +103,39 @@ def test_candidates_differing_in_stage1_folds_are_scored_on_the_same_inner_input
     assert all(np.array_equal(u, v) for u, v in zip(first, second))
 
 
+def test_candidates_differing_in_stage1_draws_share_the_inner_input_and_not_their_stage2(monkeypatch):
+    """stage1_draws 2 learns from a second grouping of the folds; both candidates' inner sources
+    are scored from the one-source-per-fold stage 1, and their stage 2 fits see their own groupings."""
+    docs = _docs(5)
+    draws, scored, fitted = [], [], []
+    real_more, real_scores, real_fit = N.more_stage1_oof, N.tree_scores, N.fit_stage2
+
+    def spy_more(*a, **kw):
+        draws.append((kw["n_folds"], kw["draws"]))
+        return real_more(*a, **kw)
+
+    def spy_scores(x, arrays):
+        scored.append(x.copy())
+        return real_scores(x, arrays)
+
+    def spy_fit(ctx, y, w, **kw):
+        fitted.append(len(ctx))
+        return real_fit(ctx, y, w, **kw)
+
+    monkeypatch.setattr(N, "more_stage1_oof", spy_more)
+    monkeypatch.setattr(N, "tree_scores", spy_scores)
+    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    report = N.nested_evaluate(docs, N.parse_grid(["stage1_draws=1,2", "stage2_trees=5"]), outer_sources=["a"])
+    # (4 folds, 1 grouping), the one-source-per-fold input (3 training sources), (4 folds, 2 groupings)
+    assert draws == [(4, 1), (3, 1), (4, 2)]
+    inner, outer = 3, 1
+    assert fitted == [1] * (inner + outer) + [2] * (inner + outer)
+    first, second = scored[:inner], scored[inner + outer:2 * inner + outer]
+    assert all(np.array_equal(u, v) for u, v in zip(first, second))
+    names = report["candidates"]
+    assert [n.endswith(f"stage1_draws={k}") for n, k in zip(names, (1, 2))] == [True, True]
+
+
 def test_the_same_seed_gives_the_same_report():
     docs = _docs(5)
     grid = N.parse_grid(["stage2_trees=5"])

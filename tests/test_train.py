@@ -88,3 +88,56 @@ def test_stage2_bags_average_their_ensembles_and_bag_0_is_the_single_ensemble():
     # reproducible: the same seed gives the same arrays
     again = fit_stage2(x, y, w, trees=5, bags=2, max_lines=2000, names=names)
     assert all(np.array_equal(two[k], again[k]) for k in two)
+
+
+def test_stage2_bags_take_turns_over_the_groupings_they_are_given():
+    """With one context per grouping of stage 1's folds, bag b learns from grouping b % n:
+    two bags over two groupings are bag 0 on the first and bag 1 (seed + 1) on the second."""
+    from inference.trees import tree_scores
+    from training.train import fit_stage2
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 4))
+    y = (x[:, 0] + rng.normal(size=3000) > 0).astype(float)
+    x[:, 3] = rng.integers(0, 5, size=3000)
+    x2 = x.copy()
+    x2[:, 0] += rng.normal(scale=0.5, size=3000)       # another grouping's stage-1 scores
+    w, w2 = np.ones(3000), rng.uniform(0.5, 2.0, size=3000)
+    names = ["a", "b", "c", "log_words"]
+    both = fit_stage2([x, x2], y, [w, w2], trees=5, bags=2, max_lines=2000, names=names)
+    first = fit_stage2(x, y, w, trees=5, bags=1, max_lines=2000, names=names)
+    second = fit_stage2(x2, y, w2, seed=1, trees=5, bags=1, max_lines=2000, names=names)
+    np.testing.assert_allclose(tree_scores(x, both), (tree_scores(x, first) + tree_scores(x, second)) / 2,
+                               atol=1e-12)
+    # a list of one is the plain call
+    one = fit_stage2([x], y, [w], trees=5, bags=2, max_lines=2000, names=names)
+    plain = fit_stage2(x, y, w, trees=5, bags=2, max_lines=2000, names=names)
+    assert all(np.array_equal(one[k], plain[k]) for k in plain)
+    with pytest.raises(ValueError, match="2 context matrices but 1 weight"):
+        fit_stage2([x, x2], y, [w], trees=5, bags=2, names=names)
+
+
+def test_more_groupings_of_stage1_folds(seed_docs):
+    """Grouping d shuffles the folds with seed + d: other folds, other out-of-fold scores."""
+    import dataclasses
+    from training.train import fit_stage1_oof, more_stage1_oof
+    # 6 documents of one source: folds by document
+    docs = [dataclasses.replace(d, doc_id=f"{d.doc_id}#{k}") for k, d in enumerate(seed_docs * 3)]
+    _, oof, design, y, weight = fit_stage1_oof(docs, seed=0, n_folds=3)
+    assert more_stage1_oof(docs, design, y, weight, seed=0, n_folds=3, draws=1) == []
+    (other,) = more_stage1_oof(docs, design, y, weight, seed=0, n_folds=3, draws=2)
+    assert other.shape == oof.shape and not np.array_equal(other, oof)
+    # grouping 1 of seed 0 is grouping 0 of seed 1
+    np.testing.assert_array_equal(other, fit_stage1_oof(docs, seed=1, n_folds=3)[1])
+
+
+@pytest.mark.parametrize("draws", [0, 1.5, True])
+def test_stage1_draws_must_be_a_whole_number_of_at_least_one(seed_docs, draws):
+    with pytest.raises(ValueError, match="stage1_draws"):
+        train(seed_docs, seed=0, stage1_draws=draws)
+
+
+def test_stage1_draws_is_recorded_and_changes_only_stage2(seed_docs, seed_model):
+    two = train(seed_docs, seed=0, stage1_draws=2)
+    assert two.card["parameters"]["stage1_draws"] == 2 and seed_model.card["parameters"]["stage1_draws"] == 1
+    for name in ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1"):
+        np.testing.assert_array_equal(two.arrays[name], seed_model.arrays[name], err_msg=name)

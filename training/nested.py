@@ -11,9 +11,10 @@ data. Here, for each *outer* held-out source:
 3. each candidate's stage 2 is then fitted on all the training sources and scored on
    the outer source: reported, never used to choose.
 
-A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds``
-(the folds of stage 1's out-of-fold scores, which stage 2 learns from) share their stage 1;
-when the grid holds several values of it, every candidate's inner source is scored from one
+A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds`` and
+``stage1_draws`` (the folds of stage 1's out-of-fold scores, which stage 2 learns from, and
+how many groupings of the sources into those folds) share their stage 1;
+when the grid holds several values of them, every candidate's inner source is scored from one
 stage 1 fitted without that source (one source per fold), since each candidate's own
 out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
 shipped model gives a new source, and the inner means would rank that, not the candidate
@@ -39,8 +40,8 @@ from inference.trees import tree_scores
 from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import (N_FOLDS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_stage2_weight, fit_stage1_oof, fit_stage2,
-                    stage1_design)
+from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_stage2_weight,
+                    fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
 
@@ -57,6 +58,7 @@ CANDIDATE_KEYS = {
     "headline_lines": (int, HEADLINE_LINES, lambda v: v >= 0),
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
+    "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.
@@ -136,30 +138,30 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
-        fold_values = sorted({c["stage1_folds"] for c in candidates})
+        settings = sorted({(c["stage1_folds"], c["stage1_draws"]) for c in candidates})
         inputs = functools.lru_cache(maxsize=None)(
-            lambda n_folds: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, all_names, cols))
-        for n_folds in fold_values:
-            ctx, y, weight, test_ctx = inputs(n_folds)
-            # Candidates that differ in stage 1's folds would otherwise score each inner source
-            # from their own out-of-fold stage-1 scores: with fewer folds, from a stage 1 that
-            # also missed other training sources, which is not what the shipped model gives a new
-            # source (a stage 1 fitted on every training source). One source per fold is the
-            # faithful input, and the same for every candidate.
-            inner_ctx = ctx if len(fold_values) == 1 else inputs(len({d.source for d in train_docs}))[0]
-            for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for c in candidates
-                                       if c["stage1_folds"] == n_folds}):
-                group = [(n, c) for n, c in zip(names, candidates) if c["stage1_folds"] == n_folds
-                         and (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
+            lambda n_folds, draws: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws,
+                                                  all_names, cols))
+        for n_folds, draws in settings:
+            ctxs, y, weights, test_ctx = inputs(n_folds, draws)
+            # Candidates that differ in stage 1's folds or groupings would otherwise score each
+            # inner source from their own out-of-fold stage-1 scores: with fewer folds, from a
+            # stage 1 that also missed other training sources, which is not what the shipped model
+            # gives a new source (a stage 1 fitted on every training source); with more groupings,
+            # from which one? One source per fold is the faithful input, the same for every candidate.
+            inner_ctx = ctxs[0] if len(settings) == 1 else inputs(len({d.source for d in train_docs}), 1)[0][0]
+            mine = [(n, c) for n, c in zip(names, candidates) if (c["stage1_folds"], c["stage1_draws"]) == (n_folds, draws)]
+            for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for _, c in mine}):
+                group = [(n, c) for n, c in mine if (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
                 for inner in inner_sources:
                     held_in = line_src == inner
-                    arrays = fit_stage2(ctx[~held_in], y[~held_in], weight[~held_in], seed=seed, trees=trees,
-                                        bags=bags, names=stage2_names)
+                    arrays = fit_stage2([m[~held_in] for m in ctxs], y[~held_in], [w[~held_in] for w in weights],
+                                        seed=seed, trees=trees, bags=bags, names=stage2_names)
                     inner_docs = [d for d in train_docs if d.source == inner]
                     probs = _split(_sigmoid(tree_scores(inner_ctx[held_in], arrays)), inner_docs)
                     for n, c in group:
                         fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
-                arrays = fit_stage2(ctx, y, weight, seed=seed, trees=trees, bags=bags, names=stage2_names)
+                arrays = fit_stage2(ctxs, y, weights, seed=seed, trees=trees, bags=bags, names=stage2_names)
                 probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
                 for n, c in group:
                     fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
@@ -172,18 +174,24 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     return report
 
 
-def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, all_names, cols):
-    """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds, as
-    ``train`` does), and the default stage 2's inputs: (training context, labels, weights,
-    test context). ``test_design`` is ``stage1_design`` of the test documents' lines."""
+def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, all_names, cols):
+    """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds under
+    ``draws`` groupings of the sources, as ``train`` does), and the default stage 2's inputs:
+    (training contexts and weights, one per grouping; labels; test context). ``test_design``
+    is ``stage1_design`` of the test documents' lines."""
     params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
+    oofs = [oof] + more_stage1_oof(train_docs, design, y, weight, seed=seed, n_folds=n_folds, draws=draws)
     held = _stage1_logits(test_design, params)
-    full_ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in train_docs]), design.marks)
+    offsets = F.doc_offsets([len(d.lines) for d in train_docs])
     policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
-    weight = default_stage2_weight(full_ctx, all_names, y, weight, policy)    # as train() weighs them
+    ctxs, weights = [], []
+    for o in oofs:
+        full_ctx = F.context_matrix(o, design.shape, offsets, design.marks)
+        weights.append(default_stage2_weight(full_ctx, all_names, y, weight, policy))    # as train() weighs them
+        ctxs.append(full_ctx[:, cols])
     test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
                                 test_design.marks)
-    return full_ctx[:, cols], y, weight, test_ctx[:, cols]
+    return ctxs, y, weights, test_ctx[:, cols]
 
 
 def _sigmoid(z):

@@ -9,7 +9,9 @@ Two stages (scikit-learn; the fitted weights are exported as plain arrays):
    (``inference.features.context_matrix``) → a small boosted-tree ensemble
    (``export_trees``; evaluated by ``inference.trees``). Stage 2 is fitted on
    *out-of-fold* stage-1 scores (folds grouped by source), so it learns how far
-   to trust stage 1 on a site it has not seen — as on a user's data.
+   to trust stage 1 on a site it has not seen — as on a user's data. Which
+   sources share a fold is drawn by the seed; with ``stage1_draws`` > 1 the
+   stage-2 bags learn from different draws in turn.
 
 Conventions: sources disagree on what content is (CleanEval's gold keeps user
 comments and lists; the news benchmarks keep the article only). The default stage 2
@@ -42,7 +44,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "fit_stage2", "average_trees", "default_stage2_weight",
+           "fit_stage1_oof", "more_stage1_oof", "fit_stage2", "average_trees", "default_stage2_weight",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,11 @@ STAGE2_LEAVES = 31
 STAGE2_DEPTH = 6
 STAGE2_MAX_LINES = 150_000
 N_FOLDS = 4            # folds for the out-of-fold stage-1 scores stage 2 learns from
+# How many ways of grouping the sources into those folds stage 2 learns from: bag b of
+# stage 2 learns from grouping b % STAGE1_DRAWS (grouping d shuffles the sources with
+# seed + d). Which sources share a fold moves the held-out scores by as much as a
+# seed does (docs/experiments.md, session 18).
+STAGE1_DRAWS = 1
 # Cap on one line's weight from source balancing. It binds only for small
 # hand-labelled sources (the seeds: 45 lines against ~470k): high enough that a
 # few labelled pages teach a site's own boilerplate, low enough not to swamp the rest.
@@ -197,37 +204,60 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
     Returns ``(params, oof_logits, design, y, weight)``; folds are grouped by source
     (by document when there are fewer sources than folds).
     """
-    from sklearn.model_selection import GroupKFold
-
     t0 = time.perf_counter()
     lines = [l for d in docs for l in d.lines]
     y = np.array([lab == BOILERPLATE for d in docs for lab in d.labels], dtype=np.float64)
     if y.min() == y.max():
         raise ValueError("training data has only one class; label some content and some boilerplate lines")
-    doc_len = np.array([len(d.lines) for d in docs])
-    line_doc = np.repeat(np.arange(len(docs)), doc_len)
     weight = source_weights([d.source for d in docs for _ in d.lines], max_source_weight)
     design = stage1_design(lines)
     log.info("features: %d lines (%d distinct) in %.1fs", len(lines),
              design.counts_word.shape[0], time.perf_counter() - t0)
-    groups = _fold_groups(docs, n_folds)
-    n_splits = min(n_folds, len(set(groups)))
-    oof = np.zeros(len(lines))
-    if n_splits >= 2:
-        cv = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        for k, (tr, te) in enumerate(cv.split(np.zeros(len(docs)), groups=groups)):
-            tr_mask = np.isin(line_doc, tr)
-            if np.unique(y[tr_mask]).size < 2:
-                raise ValueError("a cross-validation fold has only one class; add more labelled documents")
-            params = fit_stage1(design, y, weight, tr_mask, c_ngram, seed)
-            te_mask = np.isin(line_doc, te)
-            oof[te_mask] = _stage1_logits(design, params, te_mask)
-            log.info("stage 1 fold %d/%d done (%.1fs)", k + 1, n_splits, time.perf_counter() - t0)
+    oof = _oof_logits(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds, t0=t0)
     params = fit_stage1(design, y, weight, np.ones(len(lines), dtype=bool), c_ngram, seed)
-    if n_splits < 2:
+    if oof is None:
         oof = _stage1_logits(design, params)
     log.info("stage 1 done (%.1fs)", time.perf_counter() - t0)
     return params, oof, design, y, weight
+
+
+def more_stage1_oof(docs: list[Document], design: "Stage1Design", y: np.ndarray, weight: np.ndarray, *,
+                    seed: int = 0, c_ngram: float = C_NGRAM, n_folds: int = N_FOLDS,
+                    draws: int = STAGE1_DRAWS) -> list[np.ndarray]:
+    """Out-of-fold stage-1 logits under ``draws - 1`` more groupings of the sources into
+    folds (grouping d shuffles with ``seed + d``; ``fit_stage1_oof`` gives grouping 0).
+
+    With fewer sources than folds the folds hold documents, and every grouping is drawn
+    the same way. Too few documents for two folds: no groupings (stage 2 then learns
+    from the in-sample logits, as with one).
+    """
+    out = [_oof_logits(docs, design, y, weight, seed=seed + d, c_ngram=c_ngram, n_folds=n_folds)
+           for d in range(1, draws)]
+    return [o for o in out if o is not None]
+
+
+def _oof_logits(docs, design, y, weight, *, seed, c_ngram, n_folds, t0=None):
+    """Every line's stage-1 logit from a stage 1 fitted without its fold (None: no folds)."""
+    from sklearn.model_selection import GroupKFold
+
+    t0 = time.perf_counter() if t0 is None else t0
+    doc_len = np.array([len(d.lines) for d in docs])
+    line_doc = np.repeat(np.arange(len(docs)), doc_len)
+    groups = _fold_groups(docs, n_folds)
+    n_splits = min(n_folds, len(set(groups)))
+    if n_splits < 2:
+        return None
+    oof = np.zeros(len(y))
+    cv = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for k, (tr, te) in enumerate(cv.split(np.zeros(len(docs)), groups=groups)):
+        tr_mask = np.isin(line_doc, tr)
+        if np.unique(y[tr_mask]).size < 2:
+            raise ValueError("a cross-validation fold has only one class; add more labelled documents")
+        params = fit_stage1(design, y, weight, tr_mask, c_ngram, seed)
+        te_mask = np.isin(line_doc, te)
+        oof[te_mask] = _stage1_logits(design, params, te_mask)
+        log.info("stage 1 fold %d/%d done (%.1fs)", k + 1, n_splits, time.perf_counter() - t0)
+    return oof
 
 
 def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weight: np.ndarray,
@@ -246,7 +276,7 @@ def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weig
     return w
 
 
-def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, seed: int = 0,
+def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
                trees: int = STAGE2_TREES, bags: int = STAGE2_BAGS, max_lines: int = STAGE2_MAX_LINES,
                names=None) -> dict:
     """Boosted trees over the context features; returns the model's tree arrays.
@@ -256,19 +286,27 @@ def fit_stage2(ctx: np.ndarray, y: np.ndarray, weight: np.ndarray, *, seed: int 
     ensembles of ``trees`` trees is fitted on its own seeded sample of at most
     ``max_lines`` lines (bag b uses seed + b, so bag 0 is the single ensemble of
     ``bags=1``), and the model's score is their mean: one sample's luck matters less.
+    ``ctx`` and ``weight`` may be lists, one per grouping of stage 1's folds
+    (``STAGE1_DRAWS``): bag b then learns from ``ctx[b % len(ctx)]`` with its weights.
     ``names`` lists the columns of ``ctx`` (default: all of ``context_names()``).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    w_all = weight * (1.0 + ctx[:, (names or F.context_names()).index("log_words")])
-    parts, check = [], ctx[: min(len(ctx), 2000)]
+    ctxs = list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+    weights = list(weight) if isinstance(weight, (list, tuple)) else [weight] * len(ctxs)
+    if len(weights) != len(ctxs):
+        raise ValueError(f"{len(ctxs)} context matrices but {len(weights)} weight vectors")
+    words = (names or F.context_names()).index("log_words")
+    parts, check = [], ctxs[0][: min(len(y), 2000)]
     want = np.zeros(len(check))
     for b in range(bags):
+        c = ctxs[b % len(ctxs)]
+        w_all = weights[b % len(ctxs)] * (1.0 + c[:, words])
         if len(y) > max_lines:
             idx = np.sort(np.random.default_rng(seed + b).permutation(len(y))[:max_lines])
-            x, yy, w = ctx[idx], y[idx], w_all[idx]
+            x, yy, w = c[idx], y[idx], w_all[idx]
         else:
-            x, yy, w = ctx, y, w_all
+            x, yy, w = c, y, w_all
         clf = HistGradientBoostingClassifier(
             max_iter=trees, learning_rate=STAGE2_LEARNING_RATE, max_leaf_nodes=STAGE2_LEAVES,
             max_depth=STAGE2_DEPTH, early_stopping=False, random_state=seed + b)
@@ -337,7 +375,7 @@ def export_trees(clf) -> dict:
 
 
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
-          n_folds: int = N_FOLDS,
+          n_folds: int = N_FOLDS, stage1_draws: int = STAGE1_DRAWS,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
@@ -347,6 +385,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
     """
+    if isinstance(stage1_draws, bool) or not isinstance(stage1_draws, (int, np.integer)) or stage1_draws < 1:
+        raise ValueError(f"stage1_draws must be a whole number >= 1, got {stage1_draws!r}")
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
                                        "smoothing": smoothing, "switch_cost": switch_cost,
                                        "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose})
@@ -365,24 +405,27 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight)
     inclusive_sources = sorted(set(inclusive_sources))
     policy = np.array([d.source in inclusive_sources for d in docs for _ in d.lines], dtype=np.float64)
-    ctx = F.context_matrix(oof, design.shape, F.doc_offsets([len(d.lines) for d in docs]), design.marks,
-                           policy)
+    oofs = [oof] + more_stage1_oof(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds,
+                                   draws=stage1_draws)
+    offsets = F.doc_offsets([len(d.lines) for d in docs])
+    ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy) for o in oofs]
     all_names = F.context_names()
     names = [n for n in all_names if n != "inclusive"]
+    cols = [all_names.index(n) for n in names]
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        **fit_stage2(ctx[:, [all_names.index(n) for n in names]], y,
-                     default_stage2_weight(ctx, all_names, y, weight, policy), seed=seed, names=names),
+        **fit_stage2([c[:, cols] for c in ctxs], y,
+                     [default_stage2_weight(c, all_names, y, weight, policy) for c in ctxs], seed=seed, names=names),
     }
     both = policy.min() != policy.max()
     if both:
         # with one convention only the column would be constant and the mode a no-op:
         # such a model has no inclusive mode and refuses to pretend
-        for k, a in fit_stage2(ctx, y, weight, seed=seed, names=all_names).items():
+        for k, a in fit_stage2(ctxs, y, [weight] * len(ctxs), seed=seed, names=all_names).items():
             arrays[INCLUSIVE_PREFIX + k] = a
     seconds = time.perf_counter() - t0
     log.info("trained in %.1fs", seconds)
@@ -402,7 +445,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_bags": STAGE2_BAGS,
                            "stage2_learning_rate": STAGE2_LEARNING_RATE, "stage2_leaves": STAGE2_LEAVES,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
-                           "n_folds": n_folds, "max_source_weight": max_source_weight,
+                           "n_folds": n_folds, "stage1_draws": int(stage1_draws), "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
                            "smoothing": smoothing, "switch_cost": switch_cost,
                            "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose,
