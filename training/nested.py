@@ -150,7 +150,8 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
             # gives a new source (a stage 1 fitted on every training source); with more groupings,
             # from which one? One source per fold is the faithful input, the same for every candidate.
             inner_ctx = ctxs[0] if len(settings) == 1 else inputs(len({d.source for d in train_docs}), 1)[0][0]
-            mine = [(n, c) for n, c in zip(names, candidates) if (c["stage1_folds"], c["stage1_draws"]) == (n_folds, draws)]
+            mine = [(n, c) for n, c in zip(names, candidates)
+                    if (c["stage1_folds"], c["stage1_draws"]) == (n_folds, draws)]
             for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for _, c in mine}):
                 group = [(n, c) for n, c in mine if (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
                 for inner in inner_sources:
