@@ -136,7 +136,7 @@ def test_stage1_draws_must_be_a_whole_number_of_at_least_one(seed_docs, draws):
         train(seed_docs, seed=0, stage1_draws=draws)
 
 
-def test_stage1_draws_is_recorded_and_changes_only_stage2(seed_docs, seed_model):
+def test_stage1_draws_is_recorded_and_leaves_stage1_alone(seed_docs, seed_model):
     two = train(seed_docs, seed=0, stage1_draws=2)
     assert two.card["parameters"]["stage1_draws"] == 2 and seed_model.card["parameters"]["stage1_draws"] == 1
     for name in ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1"):
