@@ -40,8 +40,8 @@ from inference.trees import tree_scores
 from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_stage2_weight,
-                    fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design)
+from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
+                    fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
 
@@ -126,9 +126,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
                          f"documents; got {len(scored)}")
     names = [_name(c) for c in candidates]
     # the default mode's stage 2: every context feature but the convention column
-    all_names = F.context_names()
-    cols = [i for i, n in enumerate(all_names) if n != "inclusive"]
-    stage2_names = [all_names[i] for i in cols]
+    stage2_names, cols = default_columns()
     report = {"candidates": names, "folds": {}}
     for outer in outer_sources:
         t0 = time.perf_counter()
@@ -140,8 +138,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
         settings = sorted({(c["stage1_folds"], c["stage1_draws"]) for c in candidates})
         inputs = functools.lru_cache(maxsize=None)(
-            lambda n_folds, draws: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws,
-                                                  all_names, cols))
+            lambda n_folds, draws: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, cols))
         for n_folds, draws in settings:
             ctxs, y, weights, test_ctx = inputs(n_folds, draws)
             # Candidates that differ in stage 1's folds or groupings would otherwise score each
@@ -175,24 +172,19 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     return report
 
 
-def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, all_names, cols):
+def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, cols):
     """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds under
     ``draws`` groupings of the sources, as ``train`` does), and the default stage 2's inputs:
     (training contexts and weights, one per grouping; labels; test context). ``test_design``
     is ``stage1_design`` of the test documents' lines."""
     params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
     oofs = [oof] + more_stage1_oof(train_docs, design, y, weight, seed=seed, n_folds=n_folds, draws=draws)
-    held = _stage1_logits(test_design, params)
-    offsets = F.doc_offsets([len(d.lines) for d in train_docs])
     policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
-    ctxs, weights = [], []
-    for o in oofs:
-        full_ctx = F.context_matrix(o, design.shape, offsets, design.marks)
-        weights.append(default_stage2_weight(full_ctx, all_names, y, weight, policy))    # as train() weighs them
-        ctxs.append(full_ctx[:, cols])
+    ctxs, weights = stage2_inputs(train_docs, oofs, design, y, weight, policy)     # as train() builds them
+    held = _stage1_logits(test_design, params)
     test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
                                 test_design.marks)
-    return ctxs, y, weights, test_ctx[:, cols]
+    return [c[:, cols] for c in ctxs], y, weights, test_ctx[:, cols]
 
 
 def _sigmoid(z):

@@ -44,7 +44,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "more_stage1_oof", "fit_stage2", "average_trees", "default_stage2_weight",
+           "fit_stage1_oof", "more_stage1_oof", "stage2_inputs", "default_columns", "fit_stage2", "average_trees", "default_stage2_weight",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
@@ -276,6 +276,25 @@ def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weig
     return w
 
 
+def default_columns() -> tuple[list[str], list[int]]:
+    """The default (article) mode's stage-2 columns: every context feature but the
+    convention column ``inclusive`` (names, and their indices in ``context_names()``)."""
+    all_names = F.context_names()
+    cols = [i for i, n in enumerate(all_names) if n != "inclusive"]
+    return [all_names[i] for i in cols], cols
+
+
+def stage2_inputs(docs: list[Document], oofs: list[np.ndarray], design: "Stage1Design", y: np.ndarray,
+                  weight: np.ndarray, policy: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Stage 2's training inputs, one per grouping of stage 1's folds: the full context
+    matrices (every column of ``context_names()``, the inclusive mode's input) and the
+    default mode's line weights (``default_stage2_weight``)."""
+    offsets = F.doc_offsets([len(d.lines) for d in docs])
+    all_names = F.context_names()
+    ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy) for o in oofs]
+    return ctxs, [default_stage2_weight(c, all_names, y, weight, policy) for c in ctxs]
+
+
 def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
                trees: int = STAGE2_TREES, bags: int = STAGE2_BAGS, max_lines: int = STAGE2_MAX_LINES,
                names=None) -> dict:
@@ -407,19 +426,16 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     policy = np.array([d.source in inclusive_sources for d in docs for _ in d.lines], dtype=np.float64)
     oofs = [oof] + more_stage1_oof(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds,
                                    draws=stage1_draws)
-    offsets = F.doc_offsets([len(d.lines) for d in docs])
-    ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy) for o in oofs]
+    ctxs, default_weights = stage2_inputs(docs, oofs, design, y, weight, policy)
     all_names = F.context_names()
-    names = [n for n in all_names if n != "inclusive"]
-    cols = [all_names.index(n) for n in names]
+    names, cols = default_columns()
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        **fit_stage2([c[:, cols] for c in ctxs], y,
-                     [default_stage2_weight(c, all_names, y, weight, policy) for c in ctxs], seed=seed, names=names),
+        **fit_stage2([c[:, cols] for c in ctxs], y, default_weights, seed=seed, names=names),
     }
     both = policy.min() != policy.max()
     if both:
