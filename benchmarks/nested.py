@@ -8,6 +8,7 @@ for the record, not for choosing (``training/nested.py``). The repository's choi
 
     python benchmarks/nested.py --datasets ../shared/datasets --grid switch_cost=0,0.5,1,3
     python benchmarks/nested.py --grid stage2_trees=60,100 --limit 50      # a quick look
+    python benchmarks/nested.py --candidate 'stage1_draws=2 stage2_bags=4'  # the shipped model against one other
 
 Candidates that differ only in the decode (threshold, switch_cost, min_chars,
 headline_lines, min_dropped_prose, cjk_words) share their stage-2 fits; each value of stage1_folds
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from inference.textio import atomic_open  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
-from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_grid  # noqa: E402
+from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_candidate, parse_grid  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -43,6 +44,10 @@ def main(argv=None) -> int:
     ap.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                     help=f"candidate values, KEY one of {', '.join(CANDIDATE_KEYS)}; repeat for a "
                          "product of several (default: the shipped settings only)")
+    ap.add_argument("--candidate", action="append", default=[], metavar="'KEY=V KEY=V'",
+                    help="one more candidate, e.g. 'stage1_draws=2 stage2_bags=4' (unset keys: shipped); "
+                         "repeat for several. Compared with the grid's candidates, which default to "
+                         "the shipped settings alone, so a chosen few need no full product")
     ap.add_argument("--outer", default=None, metavar="LIST",
                     help="outer sources to hold out (default: every source with enough pages)")
     ap.add_argument("--seed", type=int, default=0)
@@ -51,6 +56,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         candidates = parse_grid(args.grid)
+        for extra in map(parse_candidate, args.candidate):
+            if extra not in candidates:
+                candidates.append(extra)
     except ValueError as exc:
         ap.error(str(exc))
     docs = load_sources(datasets_root(args.datasets), [s for s in args.sources.split(",") if s],

@@ -56,13 +56,19 @@ def test_nested_benchmark_refuses_a_bad_grid_before_loading_anything():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "nested.py"), "--grid", "depth=3"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "KEY one of" in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "nested.py"), "--candidate", "stage2_bags=many"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "takes int values" in done.stderr and "Traceback" not in done.stderr
 
 
 @needs_shared
 def test_nested_benchmark_prints_a_row_per_candidate(tmp_path):
     out = _bench("nested.py", "--sources", "l3s-gn1,dragnet,cleanportaleval", "--limit", "5", "--labels", "",
                  "--grid", "switch_cost=0,0.5", "--grid", "stage2_trees=5", "--outer", "l3s-gn1",
+                 "--candidate", "stage2_trees=5 switch_cost=1", "--candidate", "switch_cost=0 stage2_trees=5",
                  "--json", str(tmp_path / "n.json"))
     rows = [l for l in out.splitlines() if l.startswith("| stage1_folds=4 stage2_trees=5 stage2_bags=2 ")]
-    assert len(rows) == 2 and "switch_cost=0.0" in rows[0] and "switch_cost=0.5" in rows[1], out
+    # the second --candidate is already in the grid: one row each, in the order given
+    assert len(rows) == 3 and "switch_cost=0.0" in rows[0] and "switch_cost=0.5" in rows[1], out
+    assert "switch_cost=1.0" in rows[2], out
     assert "| outer l3s-gn1 |" in out and (tmp_path / "n.json").exists()

@@ -33,6 +33,21 @@ def test_a_bad_grid_says_what_is_wrong(spec, match):
         N.parse_grid([spec])
 
 
+def test_a_candidate_sets_the_keys_it_names_and_defaults_the_rest():
+    got = N.parse_candidate("stage1_draws=2  stage2_bags=4")
+    shipped = N.parse_grid([])[0]
+    assert got == dict(shipped, stage1_draws=2, stage2_bags=4) and got != shipped
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("stage1_draws=2,3", "one value each"), ("depth=3", "KEY one of"), ("stage1_draws", "one value each"),
+    ("  ", "no KEY=VALUE"), ("stage1_draws=0", "out of range"), ("stage2_bags=2 stage2_bags=4", "given twice"),
+])
+def test_a_bad_candidate_says_what_is_wrong(spec, match):
+    with pytest.raises(ValueError, match=match):
+        N.parse_candidate(spec)
+
+
 def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
     """Stage 1 of an outer fold never sees the outer source; every inner stage 2 is fitted
     without its inner source's lines; decode-only candidates share their fits."""

@@ -43,7 +43,7 @@ from .labels import Document
 from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
                     fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
 
-__all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "nested_evaluate", "format_nested"]
+__all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,26 @@ CANDIDATE_KEYS = {
 MIN_SOURCE_DOCS = 5
 
 
+def _values(what: str, spec: str, key: str, values: str) -> list:
+    """The checked values of one ``KEY=V1,V2`` item of the ``what`` (grid, candidate) ``spec``."""
+    key = key.strip()
+    if key not in CANDIDATE_KEYS:
+        raise ValueError(f"bad {what} {spec!r}: expected KEY=VALUES with KEY one of {', '.join(CANDIDATE_KEYS)}")
+    kind, _, ok = CANDIDATE_KEYS[key]
+    try:
+        vals = [kind(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"bad {what} {spec!r}: {key} takes {kind.__name__} values") from None
+    bad = [v for v in vals if not ok(v)]
+    if not vals or bad:
+        raise ValueError(f"bad {what} {spec!r}: {'no values' if not vals else f'{bad[0]!r} is out of range'}")
+    return vals
+
+
+def _defaults() -> dict:
+    return {k: d for k, (_, d, _) in CANDIDATE_KEYS.items()}
+
+
 def parse_grid(specs: list[str]) -> list[dict]:
     """``["switch_cost=0,0.5", "stage2_trees=60,100"]`` -> every combination, as dicts.
 
@@ -73,23 +93,35 @@ def parse_grid(specs: list[str]) -> list[dict]:
     axes = {}
     for spec in specs:
         key, sep, values = spec.partition("=")
-        key = key.strip()
-        if not sep or key not in CANDIDATE_KEYS:
+        if not sep:
             raise ValueError(f"bad grid {spec!r}: expected KEY=V1,V2,... with KEY one of "
                              f"{', '.join(CANDIDATE_KEYS)}")
-        kind, _, ok = CANDIDATE_KEYS[key]
-        try:
-            vals = [kind(v) for v in values.split(",") if v.strip()]
-        except ValueError:
-            raise ValueError(f"bad grid {spec!r}: {key} takes {kind.__name__} values") from None
-        bad = [v for v in vals if not ok(v)]
-        if not vals or bad:
-            raise ValueError(f"bad grid {spec!r}: {'no values' if not vals else f'{bad[0]!r} is out of range'}")
-        if key in axes:
-            raise ValueError(f"bad grid: {key} given twice")
-        axes[key] = vals
-    defaults = {k: d for k, (_, d, _) in CANDIDATE_KEYS.items()}
-    return [dict(defaults, **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
+        vals = _values("grid", spec, key, values)
+        if key.strip() in axes:
+            raise ValueError(f"bad grid: {key.strip()} given twice")
+        axes[key.strip()] = vals
+    return [dict(_defaults(), **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
+
+
+def parse_candidate(spec: str) -> dict:
+    """``"stage1_draws=2 stage2_bags=4"`` -> one candidate (one value per key; the rest default).
+
+    For comparing a few chosen combinations where a grid's full product would cost too much.
+    """
+    cand = _defaults()
+    seen = set()
+    for item in spec.split():
+        key, sep, value = item.partition("=")
+        vals = _values("candidate", spec, key, value) if sep else []
+        if len(vals) != 1:
+            raise ValueError(f"bad candidate {spec!r}: expected KEY=VALUE items, one value each")
+        if key in seen:
+            raise ValueError(f"bad candidate {spec!r}: {key} given twice")
+        seen.add(key)
+        cand[key] = vals[0]
+    if not seen:
+        raise ValueError(f"bad candidate {spec!r}: no KEY=VALUE items")
+    return cand
 
 
 def _name(cand: dict) -> str:
