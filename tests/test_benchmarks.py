@@ -16,7 +16,7 @@ from conftest import ROOT, needs_shared, shared_datasets
 def _bench(script: str, *args: str, timeout: int = 300) -> str:
     env_datasets = shared_datasets()
     cmd = [sys.executable, str(ROOT / "benchmarks" / script), *args]
-    if env_datasets is not None and script != "dask_scaling.py":
+    if env_datasets is not None and script not in ("dask_scaling.py", "outside.py"):
         cmd += ["--datasets", str(env_datasets)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -72,3 +72,34 @@ def test_nested_benchmark_prints_a_row_per_candidate(tmp_path):
     assert len(rows) == 3 and "switch_cost=0.0" in rows[0] and "switch_cost=0.5" in rows[1], out
     assert "switch_cost=1.0" in rows[2], out
     assert "| outer l3s-gn1 |" in out and (tmp_path / "n.json").exists()
+
+
+def _outside_pages(folder, pages: dict[str, tuple[str, str]]):
+    (folder / "html").mkdir(parents=True)
+    (folder / "txt").mkdir()
+    for name, (page, expected) in pages.items():
+        (folder / "html" / f"{name}.html").write_text(page, encoding="utf-8")
+        (folder / "txt" / f"{name}.txt").write_text(expected, encoding="utf-8")
+
+
+def test_outside_benchmark_scores_a_folder_of_pages(tmp_path):
+    para = ("The harbour authority said on Tuesday that the old bridge would close for repairs "
+            "for six weeks, and that ferries would run every twenty minutes in the meantime.")
+    menu = "".join(f"<li><a href='/{w}'>{w}</a></li>" for w in ("Home", "News", "Sport", "Weather"))
+    page = f"<html><body><ul>{menu}</ul><h1>Bridge to close</h1><p>{para}</p><p>{para}</p></body></html>"
+    _outside_pages(tmp_path / "pages", {"bridge": (page, f"{para}\n{para}\n"),
+                                        "empty_gold": (page, "  \n")})      # skipped: nothing expected
+    out = _bench("outside.py", "--pages", str(tmp_path / "pages"), "--peers", "none", "--per-page",
+                 "--json", str(tmp_path / "o.json"))
+    assert "over 1 pages" in out, out
+    rows = {l.split("|")[1].strip(): l for l in out.splitlines() if l.startswith("| ")}
+    assert {"keep-all", "c4-rule", "unboil (text)", "bridge"} <= set(rows), out
+    keep_all_p = float(rows["keep-all"].split("|")[3])
+    assert keep_all_p < 1.0 and float(rows["keep-all"].split("|")[4]) == 1.0, out   # the menu costs precision
+    assert "empty_gold" not in out and (tmp_path / "o.json").exists()
+
+
+def test_outside_benchmark_refuses_a_folder_without_pages(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "outside.py"), "--pages", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "needs html/ and txt/" in done.stderr and "Traceback" not in done.stderr
