@@ -44,7 +44,8 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "more_stage1_oof", "stage2_inputs", "default_columns", "fit_stage2", "average_trees", "default_stage2_weight",
+           "fit_stage1_oof", "more_stage1_oof", "stage2_inputs", "default_columns", "fit_stage2",
+           "average_trees", "default_stage2_weight",
            "stage1_design", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
