@@ -13,8 +13,8 @@ empty are skipped). newspaper4k's source distribution (MIT) ships such a folder:
     python benchmarks/outside.py --pages newspaper4k-0.9.6/tests/data --per-page
 
 unboil (the bundled model, or ``--model``) sees only the project's rendering of the
-page; trafilatura and readability get the raw HTML; keep-all and the C4 line rule
-see the same rendered lines as unboil. The folder is read, never copied.
+page; trafilatura and readability get the raw HTML; keep-all, the C4 line rule and
+jusText (the lines wrapped in ``<p>``, English stop words) see the same rendered lines. The folder is read, never copied.
 
 Scores are the project's shingle F1 (training/metrics.py). Its tokens are runs of
 word characters, so in Chinese or Japanese a token is a whole clause: their pages
@@ -37,10 +37,12 @@ from training.baselines import c4_keep  # noqa: E402
 from training.metrics import shingle_prf, shingle_scores  # noqa: E402
 from training.render import decode_html, render_lines  # noqa: E402
 
-from quality import _safe, run_readability, run_trafilatura  # noqa: E402  (same peer calls as quality.py)
+from quality import _safe, run_justext, run_readability, run_trafilatura  # noqa: E402  (as quality.py runs them)
 
 log = logging.getLogger("outside")
-PEERS = ("trafilatura", "readability")
+PEERS = ("justext", "trafilatura", "readability")
+# jusText gets unboil's rendered lines wrapped in <p> (what it can do given text); the others the HTML
+TOOL_NAMES = {"justext": "justext (text)", "trafilatura": "trafilatura (HTML)", "readability": "readability (HTML)"}
 
 
 def find_pages(folder: Path) -> list[tuple[str, Path, Path]]:
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
         ap.error(str(exc))
 
     outputs: dict[str, list[str]] = {"keep-all": [], "c4-rule": [], "unboil (text)": []}
-    outputs.update({f"{p} (HTML)": [] for p in peers})
+    outputs.update({TOOL_NAMES[p]: [] for p in peers})
     golds = []
     for name, page, txt in pages:
         html = decode_html(page.read_bytes())
@@ -89,7 +91,10 @@ def main(argv=None) -> int:
         outputs["c4-rule"].append("\n".join(l for l, k in zip(lines, c4_keep(lines)) if k))
         outputs["unboil (text)"].append(model.clean(lines))
         for p in peers:
-            outputs[f"{p} (HTML)"].append(_safe(run_trafilatura if p == "trafilatura" else run_readability, html))
+            if p == "justext":
+                outputs[TOOL_NAMES[p]].append(_safe(run_justext, lines))
+            else:
+                outputs[TOOL_NAMES[p]].append(_safe(run_trafilatura if p == "trafilatura" else run_readability, html))
         log.info("%s: %d lines", name, len(lines))
 
     scores = {tool: shingle_scores(list(zip(texts, golds))) for tool, texts in outputs.items()}

@@ -99,6 +99,18 @@ def test_outside_benchmark_scores_a_folder_of_pages(tmp_path):
     assert "empty_gold" not in out and (tmp_path / "o.json").exists()
 
 
+def test_outside_benchmark_runs_the_peers(tmp_path):
+    for peer in ("justext", "trafilatura", "readability"):
+        pytest.importorskip(peer, reason="the peers are the bench extra: pip install -e '.[bench]'")
+    para = ("The council voted on Monday to keep the library open on Sundays, after a petition "
+            "signed by more than four thousand residents asked it to reconsider the closure.")
+    page = f"<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><p>{para}</p></body></html>"
+    _outside_pages(tmp_path / "pages", {"library": (page, para)})
+    out = _bench("outside.py", "--pages", str(tmp_path / "pages"))
+    for row in ("| justext (text) |", "| trafilatura (HTML) |", "| readability (HTML) |"):
+        assert row in out, out
+
+
 def test_outside_benchmark_refuses_a_folder_without_pages(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "outside.py"), "--pages", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
