@@ -14,7 +14,8 @@ empty are skipped). newspaper4k's source distribution (MIT) ships such a folder:
 
 unboil (the bundled model, or ``--model``) sees only the project's rendering of the
 page; trafilatura and readability get the raw HTML; keep-all, the C4 line rule and
-jusText (the lines wrapped in ``<p>``, English stop words) see the same rendered lines. The folder is read, never copied.
+jusText (the lines wrapped in ``<p>``, English stop words) see the same rendered
+lines. The folder is read, never copied.
 
 Scores are the project's shingle F1 (training/metrics.py). Its tokens are runs of
 word characters, so in Chinese or Japanese a token is a whole clause: their pages
@@ -37,12 +38,13 @@ from training.baselines import c4_keep  # noqa: E402
 from training.metrics import shingle_prf, shingle_scores  # noqa: E402
 from training.render import decode_html, render_lines  # noqa: E402
 
-from quality import _safe, run_justext, run_readability, run_trafilatura  # noqa: E402  (as quality.py runs them)
+from quality import _safe, peers_problem, run_justext, run_readability, run_trafilatura  # noqa: E402
 
 log = logging.getLogger("outside")
 PEERS = ("justext", "trafilatura", "readability")
 # jusText gets unboil's rendered lines wrapped in <p> (what it can do given text); the others the HTML
 TOOL_NAMES = {"justext": "justext (text)", "trafilatura": "trafilatura (HTML)", "readability": "readability (HTML)"}
+RUNNERS = {"justext": run_justext, "trafilatura": run_trafilatura, "readability": run_readability}
 
 
 def find_pages(folder: Path) -> list[tuple[str, Path, Path]]:
@@ -71,9 +73,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
-    unknown = [p for p in peers if p not in PEERS]
-    if unknown:
-        ap.error(f"unknown peer {unknown[0]!r}; choose from {','.join(PEERS)} or 'none'")
+    problem = peers_problem(peers, PEERS)      # the peers run as quality.py runs them
+    if problem:
+        ap.error(problem)
     try:
         pages = find_pages(Path(args.pages))
         model = load_model(args.model)
@@ -84,17 +86,17 @@ def main(argv=None) -> int:
     outputs.update({TOOL_NAMES[p]: [] for p in peers})
     golds = []
     for name, page, txt in pages:
-        html = decode_html(page.read_bytes())
+        try:
+            html = decode_html(page.read_bytes())
+            golds.append(txt.read_text(encoding="utf-8", errors="replace"))
+        except OSError as exc:
+            ap.error(f"cannot read {exc.filename}: {exc.strerror}")
         lines = render_lines(html)
-        golds.append(txt.read_text(encoding="utf-8", errors="replace"))
         outputs["keep-all"].append("\n".join(lines))
         outputs["c4-rule"].append("\n".join(l for l, k in zip(lines, c4_keep(lines)) if k))
         outputs["unboil (text)"].append(model.clean(lines))
         for p in peers:
-            if p == "justext":
-                outputs[TOOL_NAMES[p]].append(_safe(run_justext, lines))
-            else:
-                outputs[TOOL_NAMES[p]].append(_safe(run_trafilatura if p == "trafilatura" else run_readability, html))
+            outputs[TOOL_NAMES[p]].append(_safe(RUNNERS[p], lines if p == "justext" else html))
         log.info("%s: %d lines", name, len(lines))
 
     scores = {tool: shingle_scores(list(zip(texts, golds))) for tool, texts in outputs.items()}

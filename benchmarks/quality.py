@@ -72,6 +72,25 @@ def run_readability(page: str) -> str:
     return lh.fromstring(summary).text_content() if summary.strip() else ""
 
 
+# the module each peer imports (the bench extra: pip install -e '.[bench]')
+PEER_MODULES = {"justext": "justext", "trafilatura": "trafilatura", "readability": "readability",
+                "trafilatura-comments": "trafilatura"}
+
+
+def peers_problem(peers: list[str], known=PEERS) -> str | None:
+    """Why these peers cannot run (unknown, or not installed), before any page is read: a
+    missing module would otherwise score every page as empty output."""
+    import importlib
+    for peer in peers:
+        if peer not in known:
+            return f"unknown peer {peer!r}; choose from {','.join(known)} or 'none'"
+        try:
+            importlib.import_module(PEER_MODULES[peer])
+        except ImportError:
+            return f"peer {peer!r} needs its package: pip install -e '.[bench]' (or --peers none)"
+    return None
+
+
 def _safe(fn, arg) -> str:
     try:
         return fn(arg)
@@ -94,6 +113,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
+    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    problem = peers_problem(peers)
+    if problem:
+        ap.error(problem)
     root = datasets_root(args.datasets)
     sources = [s for s in args.sources.split(",") if s]
     docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
@@ -126,7 +149,6 @@ def main(argv=None) -> int:
         # None where the page's fold model had no inclusive mode
         "unboil --inclusive (text)": [None if pr is None else kept(d, pr) for d, pr in zip(docs, probs_inclusive)],
     }
-    peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     for peer in peers:
         t0 = time.perf_counter()
         if peer == "justext":

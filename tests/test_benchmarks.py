@@ -111,6 +111,30 @@ def test_outside_benchmark_runs_the_peers(tmp_path):
         assert row in out, out
 
 
+def _load_benchmark(name: str):
+    import importlib.util
+    sys.path.insert(0, str(ROOT / "benchmarks"))        # outside.py imports quality.py beside it
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return module
+
+
+@pytest.mark.parametrize("script", ["outside", "quality"])
+def test_a_benchmark_refuses_a_peer_that_is_not_installed(tmp_path, monkeypatch, capsys, script):
+    """A missing peer package is one clear error before any page is read, not a row of zeros."""
+    bench = _load_benchmark(script)
+    monkeypatch.setitem(sys.modules, "justext", None)       # import justext now raises ImportError
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["--pages" if script == "outside" else "--datasets", str(tmp_path / "missing"),
+                    "--peers", "justext"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "pip install -e '.[bench]'" in err and "Traceback" not in err
+
+
 def test_outside_benchmark_refuses_a_folder_without_pages(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "outside.py"), "--pages", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
