@@ -136,6 +136,7 @@ def test_a_benchmark_refuses_a_peer_that_is_not_installed(tmp_path, monkeypatch,
 
 
 def test_outside_benchmark_refuses_a_folder_without_pages(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "outside.py"), "--pages", str(tmp_path)],
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "outside.py"), "--pages", str(tmp_path),
+                           "--peers", "none"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "needs html/ and txt/" in done.stderr and "Traceback" not in done.stderr
