@@ -38,25 +38,23 @@ from training.baselines import c4_keep  # noqa: E402
 from training.metrics import shingle_prf, shingle_scores  # noqa: E402
 from training.render import decode_html, render_lines  # noqa: E402
 
-from quality import _safe, peers_problem, run_justext, run_readability, run_trafilatura  # noqa: E402
+from quality import PEER_RUNS, _safe, peers_problem  # noqa: E402  (the peers run as quality.py runs them)
 
 log = logging.getLogger("outside")
 PEERS = ("justext", "trafilatura", "readability")
-# jusText gets unboil's rendered lines wrapped in <p> (what it can do given text); the others the HTML
-TOOL_NAMES = {"justext": "justext (text)", "trafilatura": "trafilatura (HTML)", "readability": "readability (HTML)"}
-RUNNERS = {"justext": run_justext, "trafilatura": run_trafilatura, "readability": run_readability}
 
 
-def find_pages(folder: Path) -> list[tuple[str, Path, Path]]:
-    """(name, html path, expected-text path) for every page with both files and non-empty text."""
+def find_pages(folder: Path) -> list[tuple[str, Path, str]]:
+    """(name, html path, expected text) for every page with both files and non-empty text."""
     html_dir, txt_dir = folder / "html", folder / "txt"
     if not html_dir.is_dir() or not txt_dir.is_dir():
         raise FileNotFoundError(f"{folder} needs html/ and txt/ subfolders (NAME.html beside NAME.txt)")
     pages = []
     for txt in sorted(txt_dir.glob("*.txt")):
         page = html_dir / f"{txt.stem}.html"
-        if page.is_file() and txt.read_text(encoding="utf-8", errors="replace").strip():
-            pages.append((txt.stem, page, txt))
+        gold = txt.read_text(encoding="utf-8", errors="replace") if page.is_file() else ""
+        if gold.strip():
+            pages.append((txt.stem, page, gold))
     if not pages:
         raise FileNotFoundError(f"{folder} has no NAME.html with a non-empty txt/NAME.txt")
     return pages
@@ -83,12 +81,11 @@ def main(argv=None) -> int:
         ap.error(str(exc))
 
     outputs: dict[str, list[str]] = {"keep-all": [], "c4-rule": [], "unboil (text)": []}
-    outputs.update({TOOL_NAMES[p]: [] for p in peers})
-    golds = []
-    for name, page, txt in pages:
+    outputs.update({PEER_RUNS[p][0]: [] for p in peers})
+    golds = [gold for _, _, gold in pages]
+    for name, page, _ in pages:
         try:
             html = decode_html(page.read_bytes())
-            golds.append(txt.read_text(encoding="utf-8", errors="replace"))
         except OSError as exc:
             ap.error(f"cannot read {exc.filename}: {exc.strerror}")
         lines = render_lines(html)
@@ -96,7 +93,8 @@ def main(argv=None) -> int:
         outputs["c4-rule"].append("\n".join(l for l, k in zip(lines, c4_keep(lines)) if k))
         outputs["unboil (text)"].append(model.clean(lines))
         for p in peers:
-            outputs[TOOL_NAMES[p]].append(_safe(RUNNERS[p], lines if p == "justext" else html))
+            tool, run, reads, _ = PEER_RUNS[p]
+            outputs[tool].append(_safe(run, lines if reads == "lines" else html))
         log.info("%s: %d lines", name, len(lines))
 
     scores = {tool: shingle_scores(list(zip(texts, golds))) for tool, texts in outputs.items()}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import html
+import importlib
 import json
 import logging
 import sys
@@ -72,20 +73,24 @@ def run_readability(page: str) -> str:
     return lh.fromstring(summary).text_content() if summary.strip() else ""
 
 
-# the module each peer imports (the bench extra: pip install -e '.[bench]')
-PEER_MODULES = {"justext": "justext", "trafilatura": "trafilatura", "readability": "readability",
-                "trafilatura-comments": "trafilatura"}
+# peer -> (its row in the table, how it runs, what it reads: the rendered "lines" or the raw
+# "html", the module it imports from the bench extra: pip install -e '.[bench]')
+PEER_RUNS = {
+    "justext": ("justext (text)", run_justext, "lines", "justext"),
+    "trafilatura": ("trafilatura (HTML)", run_trafilatura, "html", "trafilatura"),
+    "readability": ("readability (HTML)", run_readability, "html", "readability"),
+    "trafilatura-comments": ("trafilatura, comments (HTML)", run_trafilatura_comments, "html", "trafilatura"),
+}
 
 
 def peers_problem(peers: list[str], known=PEERS) -> str | None:
     """Why these peers cannot run (unknown, or not installed), before any page is read: a
     missing module would otherwise score every page as empty output."""
-    import importlib
     for peer in peers:
         if peer not in known:
             return f"unknown peer {peer!r}; choose from {','.join(known)} or 'none'"
         try:
-            importlib.import_module(PEER_MODULES[peer])
+            importlib.import_module(PEER_RUNS[peer][3])
         except ImportError:
             return f"peer {peer!r} needs its package: pip install -e '.[bench]' (or --peers none)"
     return None
@@ -149,19 +154,10 @@ def main(argv=None) -> int:
         # None where the page's fold model had no inclusive mode
         "unboil --inclusive (text)": [None if pr is None else kept(d, pr) for d, pr in zip(docs, probs_inclusive)],
     }
-    for peer in peers:
+    for peer in peers:      # checked by peers_problem above
         t0 = time.perf_counter()
-        if peer == "justext":
-            outputs["justext (text)"] = [_safe(run_justext, d.lines) for d in docs]
-        elif peer == "trafilatura":
-            outputs["trafilatura (HTML)"] = [_safe(run_trafilatura, raw_html(root, d.doc_id)) for d in docs]
-        elif peer == "readability":
-            outputs["readability (HTML)"] = [_safe(run_readability, raw_html(root, d.doc_id)) for d in docs]
-        elif peer == "trafilatura-comments":
-            outputs["trafilatura, comments (HTML)"] = [_safe(run_trafilatura_comments, raw_html(root, d.doc_id))
-                                                       for d in docs]
-        else:
-            ap.error(f"unknown peer {peer!r}")
+        tool, run, reads, _ = PEER_RUNS[peer]
+        outputs[tool] = [_safe(run, d.lines if reads == "lines" else raw_html(root, d.doc_id)) for d in docs]
         log.info("%s: %.0fs", peer, time.perf_counter() - t0)
 
     table = {}

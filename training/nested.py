@@ -93,13 +93,14 @@ def parse_grid(specs: list[str]) -> list[dict]:
     axes = {}
     for spec in specs:
         key, sep, values = spec.partition("=")
+        key = key.strip()
         if not sep:
             raise ValueError(f"bad grid {spec!r}: expected KEY=V1,V2,... with KEY one of "
                              f"{', '.join(CANDIDATE_KEYS)}")
         vals = _values("grid", spec, key, values)
-        if key.strip() in axes:
-            raise ValueError(f"bad grid: {key.strip()} given twice")
-        axes[key.strip()] = vals
+        if key in axes:
+            raise ValueError(f"bad grid: {key} given twice")
+        axes[key] = vals
     return [dict(_defaults(), **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
 
 
