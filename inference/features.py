@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = [
     "FEATURE_VERSION", "FEATURE_VERSIONS", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
-    "MAX_FEATURE_CHARS", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
+    "MAX_FEATURE_CHARS", "CJK_RANGES", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
     "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
 ]
@@ -35,9 +35,11 @@ __all__ = [
 # model built for a version this unboil cannot compute is refused rather than
 # silently misread. Version 1 searched the whole page for the article's core;
 # version 2 stops the search at a comment header with an article's worth of prose
-# above it (CORE_MIN_PROSE_CHARS). Models of every version listed still load.
+# above it (CORE_MIN_PROSE_CHARS); version 3 counts each Chinese or Japanese
+# character as a word in the shape features (CJK_RANGES). Models of every version
+# listed still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2)
+FEATURE_VERSIONS = (1, 2, 3)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -45,6 +47,9 @@ CHAR_NGRAMS = (3, 4, 5)
 # costs no more than a paragraph. Its full length still enters the shape features,
 # and nothing is ever dropped from the output.
 MAX_FEATURE_CHARS = 300
+# Han ideographs (with extension A and compatibility forms), hiragana and katakana:
+# written without spaces, so a reader counts each character as a word.
+CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # Windows (± lines) of the rolling means of stage-1 scores, and the neighbours
 # whose own scores and shapes stage 2 sees.
 CONTEXT_WINDOWS = (2, 5, 10, 25)
@@ -342,6 +347,19 @@ def ngram_scores(enc: Encoded, idf_word=None, idf_char=None, coef_word=None, coe
     return (sums.imag / np.where(norms > 0, norms, 1.0)).sum(axis=0)
 
 
+def _check_version(version) -> None:
+    if isinstance(version, bool) or version not in FEATURE_VERSIONS:
+        raise ValueError(f"feature version must be one of {FEATURE_VERSIONS}, got {version!r}")
+
+
+def _in_ranges(cp: np.ndarray, ranges) -> np.ndarray:
+    """Whether each code point lies in one of the inclusive ``(lo, hi)`` ranges."""
+    out = np.zeros(len(cp), dtype=bool)
+    for lo, hi in ranges:
+        out |= (cp >= lo) & (cp <= hi)
+    return out
+
+
 SHAPE_NAMES = (
     "log_chars", "log_words", "ends_terminal", "starts_upper", "starts_digit",
     "letter_share", "digit_share", "upper_share", "punct_share", "mean_word_len",
@@ -349,8 +367,14 @@ SHAPE_NAMES = (
 )
 
 
-def shape_matrix(enc: Encoded) -> np.ndarray:
-    """Cheap per-line shape features (n_lines × len(SHAPE_NAMES)), vectorised."""
+def shape_matrix(enc: Encoded, version: int = FEATURE_VERSION) -> np.ndarray:
+    """Cheap per-line shape features (n_lines × len(SHAPE_NAMES)), vectorised.
+
+    From feature ``version`` 3 on, each Chinese or Japanese character is a word
+    (``CJK_RANGES``): before, a Chinese paragraph counted as one to three "words",
+    a menu item's shape (docs/errors.md §9).
+    """
+    _check_version(version)
     n = enc.n
     out = np.zeros((n, len(SHAPE_NAMES)), dtype=np.float64)
     if n == 0:
@@ -363,6 +387,9 @@ def shape_matrix(enc: Encoded) -> np.ndarray:
     first_letter = np.empty(len(word), dtype=bool)
     first_letter[0] = word[0]
     np.greater(word[1:], word[:-1], out=first_letter[1:])
+    if version >= 3:
+        cjk = word & _in_ranges(cp, CJK_RANGES)
+        first_letter[1:] |= cjk[1:] | (word[1:] & cjk[:-1])    # a CJK character and what follows it start words
     key = line * 16
     key += cls
     key += first_letter.view(np.uint8) << np.uint8(3)
@@ -512,8 +539,7 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     sources of both conventions). ``version`` is the model's feature version (see
     ``FEATURE_VERSION``): 1 reproduces the features older models were trained on.
     """
-    if version not in FEATURE_VERSIONS:
-        raise ValueError(f"feature version must be one of {FEATURE_VERSIONS}, got {version!r}")
+    _check_version(version)
     n = len(score)
     policy = np.asarray(inclusive, dtype=np.float64)
     if policy.ndim > 1 or (policy.ndim == 1 and len(policy) != n):

@@ -259,7 +259,7 @@ class Model:
         for i in range(0, len(lines), STAGE1_LINES):
             enc = F.encode_lines(lines[i:i + STAGE1_LINES])
             scores.append(F.ngram_scores(enc, tables=self._ngram_tables) + float(a["intercept1"][0]))
-            shapes.append(F.shape_matrix(enc))
+            shapes.append(F.shape_matrix(enc, self.feature_version))
         if not scores:
             return np.zeros(0), np.zeros((0, len(F.SHAPE_NAMES))), np.zeros((0, len(F.MARK_NAMES)))
         return np.concatenate(scores), np.concatenate(shapes), F.mark_matrix(lines)
@@ -460,8 +460,7 @@ _EPS = 1e-12
 MIN_SENTENCE_WORDS = 3
 
 
-# Han ideographs (with extension A and compatibility forms), hiragana and katakana
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in F.CJK_RANGES) + "]")
 
 
 def _is_sentence(line: str, cjk_words: bool = CJK_WORDS) -> bool:

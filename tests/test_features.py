@@ -126,6 +126,24 @@ def test_astral_characters_take_the_slow_path_and_change_nothing_else():
     assert mixed.cls.dtype == plain.cls.dtype == np.uint8
 
 
+def test_feature_version_3_counts_each_chinese_or_japanese_character_as_a_word():
+    lines = ["这是一个很长的中文句子。", "Hello world 你好 abc中文def", "ナビ・メニュー",
+             "A plain English sentence, unchanged.", "Ünïcödé wörds 123", "", "𠀀𠀁 astral Han"]
+    words, letters = list(F.SHAPE_NAMES).index("log_words"), list(F.SHAPE_NAMES).index("mean_word_len")
+    v2 = F.shape_matrix(F.encode_lines(lines), version=2)
+    v3 = F.shape_matrix(F.encode_lines(lines), version=3)
+    # 11 characters and the full stop; Hello world 你 好 abc 中 文 def; ナ ビ メ ニ ュ ー (・ is punctuation)
+    np.testing.assert_allclose(np.expm1(v3[:3, words]), [11, 8, 6])
+    np.testing.assert_allclose(np.expm1(v2[:3, words]), [1, 4, 2])
+    assert v3[0, letters] == pytest.approx(np.log1p(1.0))       # 11 letters over 11 words
+    # lines without a character of CJK_RANGES are untouched (astral ideographs are outside them)
+    np.testing.assert_array_equal(v3[3:], v2[3:])
+    unchanged = [i for i in range(len(F.SHAPE_NAMES)) if i not in (words, letters)]
+    np.testing.assert_array_equal(v3[:, unchanged], v2[:, unchanged])
+    for i, line in enumerate(lines):        # a batch counts as its lines one at a time
+        np.testing.assert_array_equal(F.shape_matrix(F.encode_lines([line]), version=3)[0], v3[i])
+
+
 def test_shape_features_of_blank_and_spaced_lines():
     lines = ["", "   ", "\t", "  Hello, World!  ", "| Home | News", "x"]
     shape = F.shape_matrix(F.encode_lines(lines))
@@ -197,4 +215,6 @@ def test_core_is_searched_above_a_comment_header_with_an_article_above_it():
 def test_context_matrix_refuses_an_unknown_feature_version():
     with pytest.raises(ValueError, match="feature version"):
         F.context_matrix(np.zeros(2), np.zeros((2, len(F.SHAPE_NAMES))), F.doc_offsets([2]),
-                         np.zeros((2, len(F.MARK_NAMES))), version=3)
+                         np.zeros((2, len(F.MARK_NAMES))), version=max(F.FEATURE_VERSIONS) + 1)
+    with pytest.raises(ValueError, match="feature version"):
+        F.shape_matrix(F.encode_lines(["x"]), version=True)

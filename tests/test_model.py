@@ -352,6 +352,25 @@ def test_a_model_file_of_feature_version_1_scores_with_version_1_features(seed_m
         load_model(path)
 
 
+def test_a_model_file_of_feature_version_3_gets_version_3_shapes(seed_model, tmp_path, monkeypatch):
+    """The shapes are computed as the model's version has them (version 3 counts Chinese and
+    Japanese characters as words), so a page of Chinese is scored differently."""
+    from inference import features as F
+    from inference.model import Model
+    path = tmp_path / "v3.npz"
+    Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=3)).save(path)
+    v3 = load_model(path)
+    seen = []
+    real = F.shape_matrix
+    monkeypatch.setattr(F, "shape_matrix", lambda enc, version: seen.append(version) or real(enc, version))
+    chinese = "\n".join(["首页 新闻 体育", "市议会周一批准了这座新桥的建设计划，预计明年春天开工。"] * 3)
+    p3 = v3.predict_proba([chinese])[0]
+    p_default = seed_model.predict_proba([chinese])[0]
+    assert seen == [3, F.FEATURE_VERSION]
+    if F.FEATURE_VERSION != 3:
+        assert not np.array_equal(p3, p_default)
+
+
 def test_a_short_article_in_a_page_of_menus_is_not_kept_whole():
     from inference.model import _is_sentence
     brief = "The council approved the bridge on Monday."          # 42 characters of article

@@ -148,7 +148,43 @@ def test_candidates_differing_in_stage1_draws_share_the_inner_input_and_not_thei
     first, second = scored[:inner], scored[inner + outer:2 * inner + outer]
     assert all(np.array_equal(u, v) for u, v in zip(first, second))
     names = report["candidates"]
-    assert [n.endswith(f"stage1_draws={k}") for n, k in zip(names, (1, 2))] == [True, True]
+    assert [f"stage1_draws={k}" in n.split() for n, k in zip(names, (1, 2))] == [True, True]
+
+
+def test_candidates_differing_in_feature_version_share_stage1_and_get_their_own_shapes(monkeypatch):
+    """Stage 1 never reads the shapes, so it is fitted once; each version's stage 2 learns and is
+    scored from that version's shapes, training and test lines alike."""
+    docs = _docs(5)
+    for d in docs[::4]:                                  # some Chinese lines, where the versions differ
+        d.lines[0] = "市议会周一批准了这座新桥的建设计划，预计明年春天开工。"
+    stage1, versions, fitted = [], [], []
+    real1, real_shape, real_fit = N.fit_stage1_oof, N.F.shape_matrix, N.fit_stage2
+
+    def spy1(train_docs, **kw):
+        stage1.append(kw["n_folds"])
+        return real1(train_docs, **kw)
+
+    def spy_shape(enc, version=N.F.FEATURE_VERSION):
+        versions.append(version)
+        return real_shape(enc, version)
+
+    def spy_fit(ctx, y, w, **kw):
+        fitted.append(ctx[0])
+        return real_fit(ctx, y, w, **kw)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy1)
+    monkeypatch.setattr(N.F, "shape_matrix", spy_shape)
+    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    report = N.nested_evaluate(docs, N.parse_grid(["feature_version=2,3", "stage2_trees=5"]), outer_sources=["a"])
+    assert stage1 == [4]
+    assert versions.count(3) == 2                          # the training lines' shapes, the test lines'
+    v2, v3 = report["candidates"]
+    assert "feature_version=2" in v2.split() and "feature_version=3" in v3.split()
+    inner, outer = 3, 1                      # stage-2 fits per version: one per inner source, one outer
+    assert len(fitted) == 2 * (inner + outer)
+    # same lines and labels, other shapes: the Chinese lines' word counts
+    assert fitted[0].shape == fitted[inner + outer].shape
+    assert not np.array_equal(fitted[0], fitted[inner + outer])
 
 
 def test_the_same_seed_gives_the_same_report():

@@ -29,6 +29,14 @@ def test_card_records_data_parameters_and_versions(seed_model):
     assert card["parameters"]["inclusive_sources"] == ["cleaneval-dev", "cleaneval-final"]
 
 
+def test_the_feature_version_trained_on_is_recorded_and_an_unknown_one_refused(seed_docs):
+    model = train(seed_docs, seed=0, feature_version=1)
+    assert model.header["feature_version"] == 1 and model.feature_version == 1
+    for bad in (max(F.FEATURE_VERSIONS) + 1, True, "2"):
+        with pytest.raises(ValueError, match="feature_version must be one of"):
+            train(seed_docs, seed=0, feature_version=bad)
+
+
 @pytest.mark.parametrize("kw, match", [
     ({"switch_cost": -1.0}, "switch_cost"), ({"switch_cost": float("inf")}, "switch_cost"),
     ({"threshold": 1.5}, "threshold"), ({"threshold": float("nan")}, "threshold"),

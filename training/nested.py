@@ -13,7 +13,8 @@ data. Here, for each *outer* held-out source:
 
 A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds`` and
 ``stage1_draws`` (the folds of stage 1's out-of-fold scores, which stage 2 learns from, and
-how many groupings of the sources into those folds) share their stage 1;
+how many groupings of the sources into those folds) share their stage 1, whatever their
+``feature_version`` (it changes only stage 2's shape features, which stage 1 never reads);
 when the grid holds several values of them, every candidate's inner source is scored from one
 stage 1 fitted without that source (one source per fold), since each candidate's own
 out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
@@ -41,7 +42,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
 from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
-                    fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
+                    design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
 
@@ -59,6 +60,7 @@ CANDIDATE_KEYS = {
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
+    "feature_version": (int, F.FEATURE_VERSION, lambda v: v in F.FEATURE_VERSIONS),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.
@@ -169,19 +171,24 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
-        settings = sorted({(c["stage1_folds"], c["stage1_draws"]) for c in candidates})
+        # stage 1 depends on its folds and groupings; the feature version changes only stage 2's shapes
+        stage1 = functools.lru_cache(maxsize=None)(
+            lambda n_folds, draws: _stage1_fit(train_docs, seed, n_folds, draws))
         inputs = functools.lru_cache(maxsize=None)(
-            lambda n_folds, draws: _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, cols))
-        for n_folds, draws in settings:
-            ctxs, y, weights, test_ctx = inputs(n_folds, draws)
+            lambda n_folds, draws, version: _stage2_inputs(train_docs, test_docs, test_design,
+                                                           stage1(n_folds, draws), version, cols))
+        settings = sorted({(c["stage1_folds"], c["stage1_draws"], c["feature_version"]) for c in candidates})
+        one_stage1 = len({s[:2] for s in settings}) == 1
+        for n_folds, draws, version in settings:
+            ctxs, y, weights, test_ctx = inputs(n_folds, draws, version)
             # Candidates that differ in stage 1's folds or groupings would otherwise score each
             # inner source from their own out-of-fold stage-1 scores: with fewer folds, from a
             # stage 1 that also missed other training sources, which is not what the shipped model
             # gives a new source (a stage 1 fitted on every training source); with more groupings,
             # from which one? One source per fold is the faithful input, the same for every candidate.
-            inner_ctx = ctxs[0] if len(settings) == 1 else inputs(len({d.source for d in train_docs}), 1)[0][0]
+            inner_ctx = ctxs[0] if one_stage1 else inputs(len({d.source for d in train_docs}), 1, version)[0][0]
             mine = [(n, c) for n, c in zip(names, candidates)
-                    if (c["stage1_folds"], c["stage1_draws"]) == (n_folds, draws)]
+                    if (c["stage1_folds"], c["stage1_draws"], c["feature_version"]) == (n_folds, draws, version)]
             for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for _, c in mine}):
                 group = [(n, c) for n, c in mine if (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
                 for inner in inner_sources:
@@ -205,18 +212,27 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     return report
 
 
-def _stage2_inputs(train_docs, test_docs, test_design, seed, n_folds, draws, cols):
-    """Stage 1 fitted on the training documents (out-of-fold scores in ``n_folds`` folds under
-    ``draws`` groupings of the sources, as ``train`` does), and the default stage 2's inputs:
-    (training contexts and weights, one per grouping; labels; test context). ``test_design``
-    is ``stage1_design`` of the test documents' lines."""
+def _stage1_fit(train_docs, seed, n_folds, draws):
+    """Stage 1 fitted on the training documents, with out-of-fold scores in ``n_folds`` folds
+    under ``draws`` groupings of the sources, as ``train`` does: (params, oofs, design, y, weight)."""
     params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
     oofs = [oof] + more_stage1_oof(train_docs, design, y, weight, seed=seed, n_folds=n_folds, draws=draws)
+    return params, oofs, design, y, weight
+
+
+def _stage2_inputs(train_docs, test_docs, test_design, stage1, version, cols):
+    """The default stage 2's inputs from a ``_stage1_fit`` result, with the shapes of feature
+    ``version``: (training contexts and weights, one per grouping; labels; test context).
+    ``test_design`` is ``stage1_design`` of the test documents' lines."""
+    params, oofs, design, y, weight = stage1
+    design = design_version(design, [l for d in train_docs for l in d.lines], version)
+    test_lines = [l for d in test_docs for l in d.lines]
+    held = _stage1_logits(test_design, params)
+    test_design = design_version(test_design, test_lines, version)
     policy = np.array([d.source in INCLUSIVE_SOURCES for d in train_docs for _ in d.lines], dtype=np.float64)
     ctxs, weights = stage2_inputs(train_docs, oofs, design, y, weight, policy)     # as train() builds them
-    held = _stage1_logits(test_design, params)
     test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
-                                test_design.marks)
+                                test_design.marks, version=version)
     return [c[:, cols] for c in ctxs], y, weights, test_ctx[:, cols]
 
 

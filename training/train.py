@@ -46,7 +46,7 @@ from .labels import BOILERPLATE, Document
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
            "fit_stage1_oof", "more_stage1_oof", "stage2_inputs", "default_columns", "fit_stage2",
            "average_trees", "default_stage2_weight",
-           "stage1_design", "source_weights", "data_summary"]
+           "stage1_design", "design_version", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,44 @@ MAX_ITER = 300
 class Stage1Design:
     """Stage-1 inputs for a set of lines: unique rows, their TF-IDF matrix, shapes, marks."""
 
-    def __init__(self, counts_word, counts_char, unique_of, shape, marks):
+    def __init__(self, counts_word, counts_char, unique_of, shape, marks, version):
         self.counts_word = counts_word      # counts of the unique (text) rows
         self.counts_char = counts_char
         self.unique_of = unique_of          # line index -> unique row
-        self.shape = shape                  # per line
+        self.shape = shape                  # per line (stage 2's input: stage 1 reads only the counts)
         self.marks = marks                  # per line
+        self.version = version              # the feature version of ``shape``
 
 
-def stage1_design(lines: list[str]) -> Stage1Design:
-    """Hash every distinct line once; shapes and comment marks for every line."""
+_DESIGN_LINES = 50_000     # distinct lines encoded at a time
+
+
+def stage1_design(lines: list[str], version: int = F.FEATURE_VERSION) -> Stage1Design:
+    """Hash every distinct line once; shapes (of feature ``version``) and comment marks for every line."""
     uniq, unique_of = F.distinct_lines(lines)
     words, chars, shapes = [], [], []
-    for i in range(0, len(uniq), 50_000):
-        enc = F.encode_lines(uniq[i:i + 50_000])
+    for i in range(0, len(uniq), _DESIGN_LINES):
+        enc = F.encode_lines(uniq[i:i + _DESIGN_LINES])
         w, c = F.count_matrices(enc)
         words.append(w)
         chars.append(c)
-        shapes.append(F.shape_matrix(enc))
+        shapes.append(F.shape_matrix(enc, version))
     shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
     return Stage1Design(sp.vstack(words, format="csr"), sp.vstack(chars, format="csr"),
-                        unique_of, shape_u[unique_of], F.mark_matrix(uniq)[unique_of])
+                        unique_of, shape_u[unique_of], F.mark_matrix(uniq)[unique_of], version)
+
+
+def design_version(design: Stage1Design, lines: list[str], version: int) -> Stage1Design:
+    """``design`` (of ``lines``) with the shapes of another feature version: stage 1's
+    fits and scores carry over unchanged, as they never read the shapes."""
+    if version == design.version:
+        return design
+    uniq, unique_of = F.distinct_lines(lines)
+    shapes = [F.shape_matrix(F.encode_lines(uniq[i:i + _DESIGN_LINES]), version)
+              for i in range(0, len(uniq), _DESIGN_LINES)]
+    shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
+    return Stage1Design(design.counts_word, design.counts_char, design.unique_of, shape_u[unique_of],
+                        design.marks, version)
 
 
 def _idf(counts: sp.csr_matrix, row_weight: np.ndarray) -> np.ndarray:
@@ -199,11 +216,13 @@ def _versions() -> dict:
 
 
 def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
-                   n_folds: int = N_FOLDS, max_source_weight: float = MAX_SOURCE_WEIGHT):
+                   n_folds: int = N_FOLDS, max_source_weight: float = MAX_SOURCE_WEIGHT,
+                   feature_version: int = F.FEATURE_VERSION):
     """Stage 1 on all documents, plus out-of-fold stage-1 logits for every line.
 
     Returns ``(params, oof_logits, design, y, weight)``; folds are grouped by source
-    (by document when there are fewer sources than folds).
+    (by document when there are fewer sources than folds). The design's shapes are
+    of ``feature_version``.
     """
     t0 = time.perf_counter()
     lines = [l for d in docs for l in d.lines]
@@ -211,7 +230,7 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
     if y.min() == y.max():
         raise ValueError("training data has only one class; label some content and some boilerplate lines")
     weight = source_weights([d.source for d in docs for _ in d.lines], max_source_weight)
-    design = stage1_design(lines)
+    design = stage1_design(lines, feature_version)
     log.info("features: %d lines (%d distinct) in %.1fs", len(lines),
              design.counts_word.shape[0], time.perf_counter() - t0)
     oof = _oof_logits(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds, t0=t0)
@@ -292,7 +311,7 @@ def stage2_inputs(docs: list[Document], oofs: list[np.ndarray], design: "Stage1D
     default mode's line weights (``default_stage2_weight``)."""
     offsets = F.doc_offsets([len(d.lines) for d in docs])
     all_names = F.context_names()
-    ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy) for o in oofs]
+    ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy, version=design.version) for o in oofs]
     return ctxs, [default_stage2_weight(c, all_names, y, weight, policy) for c in ctxs]
 
 
@@ -399,12 +418,17 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
-          min_dropped_prose: int = MIN_DROPPED_PROSE, inclusive_sources=INCLUSIVE_SOURCES) -> Model:
+          min_dropped_prose: int = MIN_DROPPED_PROSE, inclusive_sources=INCLUSIVE_SOURCES,
+          feature_version: int = F.FEATURE_VERSION) -> Model:
     """Train a two-stage model on labelled documents; reproducible for a given seed.
 
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
+    ``feature_version`` (one of ``FEATURE_VERSIONS``) is recorded in the model, which
+    then computes its features the same way.
     """
+    if isinstance(feature_version, bool) or feature_version not in F.FEATURE_VERSIONS:
+        raise ValueError(f"feature_version must be one of {F.FEATURE_VERSIONS}, got {feature_version!r}")
     if isinstance(stage1_draws, bool) or not isinstance(stage1_draws, (int, np.integer)) or stage1_draws < 1:
         raise ValueError(f"stage1_draws must be a whole number >= 1, got {stage1_draws!r}")
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
@@ -422,7 +446,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         raise ValueError("no labelled lines to train on")
     t0 = time.perf_counter()
     params, oof, design, y, weight = fit_stage1_oof(
-        docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight)
+        docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight,
+        feature_version=feature_version)
     inclusive_sources = sorted(set(inclusive_sources))
     policy = np.array([d.source in inclusive_sources for d in docs for _ in d.lines], dtype=np.float64)
     oofs = [oof] + more_stage1_oof(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds,
@@ -447,7 +472,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     seconds = time.perf_counter() - t0
     log.info("trained in %.1fs", seconds)
     header = {
-        "feature_version": F.FEATURE_VERSION,
+        "feature_version": feature_version,
         "threshold": threshold,
         "min_article_chars": min_article_chars,
         "smoothing": smoothing,
