@@ -340,13 +340,13 @@ def test_a_model_file_of_feature_version_1_scores_with_version_1_features(seed_m
     path = tmp_path / "v1.npz"
     Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=1)).save(path)
     old = load_model(path)
-    assert old.feature_version == 1 and seed_model.feature_version == F.FEATURE_VERSION == 2
+    assert old.feature_version == 1 and seed_model.feature_version == F.FEATURE_VERSION
     seen = []
     real = F.context_matrix
     monkeypatch.setattr(F, "context_matrix", lambda *a, **k: seen.append(k["version"]) or real(*a, **k))
     old.predict_proba([TEXT])
     seed_model.predict_proba([TEXT])
-    assert seen == [1, 2]
+    assert seen == [1, F.FEATURE_VERSION]
     Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=True)).save(path)
     with pytest.raises(ModelFileError, match="feature version True"):
         load_model(path)
@@ -357,18 +357,21 @@ def test_a_model_file_of_feature_version_3_gets_version_3_shapes(seed_model, tmp
     Japanese characters as words), so a page of Chinese is scored differently."""
     from inference import features as F
     from inference.model import Model
-    path = tmp_path / "v3.npz"
-    Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=3)).save(path)
-    v3 = load_model(path)
+    models = {}
+    for version in (2, 3):
+        path = tmp_path / f"v{version}.npz"
+        Model(dict(seed_model.arrays), dict(seed_model.header, feature_version=version)).save(path)
+        models[version] = load_model(path)
     seen = []
     real = F.shape_matrix
     monkeypatch.setattr(F, "shape_matrix", lambda enc, version: seen.append(version) or real(enc, version))
     chinese = "\n".join(["首页 新闻 体育", "市议会周一批准了这座新桥的建设计划，预计明年春天开工。"] * 3)
-    p3 = v3.predict_proba([chinese])[0]
-    p_default = seed_model.predict_proba([chinese])[0]
-    assert seen == [3, F.FEATURE_VERSION]
-    if F.FEATURE_VERSION != 3:
-        assert not np.array_equal(p3, p_default)
+    p3 = models[3].predict_proba([chinese])[0]
+    p2 = models[2].predict_proba([chinese])[0]
+    assert seen == [3, 2]
+    assert not np.array_equal(p3, p2)
+    english = "The council approved the bridge on Monday.\nHome | News | Sport"
+    np.testing.assert_array_equal(models[3].predict_proba([english])[0], models[2].predict_proba([english])[0])
 
 
 def test_a_short_article_in_a_page_of_menus_is_not_kept_whole():
