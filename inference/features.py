@@ -25,7 +25,7 @@ import unicodedata
 import numpy as np
 
 __all__ = [
-    "FEATURE_VERSION", "FEATURE_VERSIONS", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
+    "FEATURE_VERSION", "FEATURE_VERSIONS", "is_feature_version", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "CJK_RANGES", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
     "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
@@ -347,8 +347,13 @@ def ngram_scores(enc: Encoded, idf_word=None, idf_char=None, coef_word=None, coe
     return (sums.imag / np.where(norms > 0, norms, 1.0)).sum(axis=0)
 
 
+def is_feature_version(version) -> bool:
+    """Whether this unboil computes features of ``version`` (a bool is not a version)."""
+    return not isinstance(version, bool) and version in FEATURE_VERSIONS
+
+
 def _check_version(version) -> None:
-    if isinstance(version, bool) or version not in FEATURE_VERSIONS:
+    if not is_feature_version(version):
         raise ValueError(f"feature version must be one of {FEATURE_VERSIONS}, got {version!r}")
 
 

@@ -596,7 +596,7 @@ def load_model(path=None) -> Model:
     if missing:
         raise ModelFileError(f"{path}: model lacks arrays {', '.join(missing)}")
     version = header.get("feature_version")
-    if isinstance(version, bool) or version not in F.FEATURE_VERSIONS:
+    if not F.is_feature_version(version):
         raise ModelFileError(
             f"{path}: trained for feature version {version!r}, this unboil computes versions "
             f"{', '.join(map(str, F.FEATURE_VERSIONS))}; retrain the model with `unboil train`")

@@ -60,7 +60,7 @@ CANDIDATE_KEYS = {
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
-    "feature_version": (int, F.FEATURE_VERSION, lambda v: v in F.FEATURE_VERSIONS),
+    "feature_version": (int, F.FEATURE_VERSION, F.is_feature_version),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.

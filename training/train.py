@@ -93,15 +93,13 @@ def stage1_design(lines: list[str], version: int = F.FEATURE_VERSION) -> Stage1D
     """Hash every distinct line once; shapes (of feature ``version``) and comment marks for every line."""
     uniq, unique_of = F.distinct_lines(lines)
     words, chars, shapes = [], [], []
-    for i in range(0, len(uniq), _DESIGN_LINES):
-        enc = F.encode_lines(uniq[i:i + _DESIGN_LINES])
+    for enc in _encoded_chunks(uniq):
         w, c = F.count_matrices(enc)
         words.append(w)
         chars.append(c)
         shapes.append(F.shape_matrix(enc, version))
-    shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
     return Stage1Design(sp.vstack(words, format="csr"), sp.vstack(chars, format="csr"),
-                        unique_of, shape_u[unique_of], F.mark_matrix(uniq)[unique_of], version)
+                        unique_of, _per_line(shapes, unique_of), F.mark_matrix(uniq)[unique_of], version)
 
 
 def design_version(design: Stage1Design, lines: list[str], version: int) -> Stage1Design:
@@ -110,11 +108,21 @@ def design_version(design: Stage1Design, lines: list[str], version: int) -> Stag
     if version == design.version:
         return design
     uniq, unique_of = F.distinct_lines(lines)
-    shapes = [F.shape_matrix(F.encode_lines(uniq[i:i + _DESIGN_LINES]), version)
-              for i in range(0, len(uniq), _DESIGN_LINES)]
-    shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
-    return Stage1Design(design.counts_word, design.counts_char, design.unique_of, shape_u[unique_of],
+    shapes = [F.shape_matrix(enc, version) for enc in _encoded_chunks(uniq)]
+    return Stage1Design(design.counts_word, design.counts_char, design.unique_of, _per_line(shapes, unique_of),
                         design.marks, version)
+
+
+def _encoded_chunks(uniq: list[str]):
+    """``encode_lines`` of ``_DESIGN_LINES`` distinct lines at a time: memory stays bounded."""
+    for i in range(0, len(uniq), _DESIGN_LINES):
+        yield F.encode_lines(uniq[i:i + _DESIGN_LINES])
+
+
+def _per_line(shapes: list[np.ndarray], unique_of: np.ndarray) -> np.ndarray:
+    """Every line's shape row from the distinct lines' chunks of rows."""
+    shape_u = np.concatenate(shapes) if shapes else np.zeros((0, len(F.SHAPE_NAMES)))
+    return shape_u[unique_of]
 
 
 def _idf(counts: sp.csr_matrix, row_weight: np.ndarray) -> np.ndarray:
@@ -427,7 +435,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     ``feature_version`` (one of ``FEATURE_VERSIONS``) is recorded in the model, which
     then computes its features the same way.
     """
-    if isinstance(feature_version, bool) or feature_version not in F.FEATURE_VERSIONS:
+    if not F.is_feature_version(feature_version):
         raise ValueError(f"feature_version must be one of {F.FEATURE_VERSIONS}, got {feature_version!r}")
     if isinstance(stage1_draws, bool) or not isinstance(stage1_draws, (int, np.integer)) or stage1_draws < 1:
         raise ValueError(f"stage1_draws must be a whole number >= 1, got {stage1_draws!r}")
