@@ -1,8 +1,15 @@
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from inference import features as F
-from training.train import MAX_SOURCE_WEIGHT, source_weights, train
+from training.train import MAX_SOURCE_WEIGHT, cpu_kernels, source_weights, train
 
 
 def test_same_seed_same_model(seed_docs, seed_model):
@@ -17,6 +24,28 @@ def test_sources_weigh_about_equally_with_a_cap():
     assert abs(w[:1000].sum() - 337) < 1          # 1011 lines / 3 sources
     assert w[1000] == w[1009] and abs(w[1000:1010].sum() - 337) < 1
     assert w[-1] == MAX_SOURCE_WEIGHT             # 337 would swamp the rest: capped
+
+
+def test_card_records_the_cpu_kernels_that_trained_the_model(seed_model):
+    """numpy and OpenBLAS pick SIMD kernels at run time and those round differently, so a
+    retrain on another kind of CPU differs; the card says which kernels were used."""
+    cpu = seed_model.card["versions"]["cpu"]
+    assert cpu["machine"] == platform.machine()
+    assert cpu["blas"] and all(isinstance(b, str) for b in cpu["blas"])
+    assert cpu["numpy_simd"] == cpu_kernels()["numpy_simd"]
+
+
+def test_cpu_kernels_follow_what_numpy_and_openblas_were_told_to_use():
+    here = cpu_kernels()
+    if "X86_V4" not in here["numpy_simd"] or not any(b.startswith("openblas") for b in here["blas"]):
+        pytest.skip("needs an AVX-512 x86-64 CPU and OpenBLAS to pin the kernels down to AVX2")
+    code = "import scipy.linalg, json; from training.train import cpu_kernels; print(json.dumps(cpu_kernels()))"
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    pinned = json.loads(out.stdout)
+    assert "X86_V4" not in pinned["numpy_simd"] and "X86_V3" in pinned["numpy_simd"]
+    assert all(b == "openblas Haswell" for b in pinned["blas"] if b.startswith("openblas"))
 
 
 def test_card_records_data_parameters_and_versions(seed_model):

@@ -27,6 +27,7 @@ balances the classes. Identical lines are merged into one weighted row for stage
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import platform
 import time
@@ -220,7 +221,29 @@ def _versions() -> dict:
     import sklearn
     import inference
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "unboil": inference.__version__}
+            "scikit-learn": sklearn.__version__, "unboil": inference.__version__, "cpu": cpu_kernels()}
+
+
+def cpu_kernels() -> dict:
+    """The CPU and the SIMD kernels numpy and OpenBLAS picked for it at run time.
+
+    Why: they round differently (AVX-512 against AVX2), so the same seed, data and
+    library versions give a different model on another kind of CPU (docs/experiments.md,
+    session 21); the card says which kind trained it.
+    """
+    from threadpoolctl import threadpool_info    # a scikit-learn dependency
+    blas = sorted({f"{i.get('internal_api')} {i.get('architecture')}"
+                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    simd = []
+    # numpy has no public accessor (show_runtime() only prints these); numpy 1.x names it .core
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
+        try:
+            umath = importlib.import_module(name)
+            simd = [f for f in umath.__cpu_dispatch__ if umath.__cpu_features__.get(f)]
+            break
+        except (ImportError, AttributeError):
+            continue
+    return {"machine": platform.machine(), "numpy_simd": simd, "blas": blas}
 
 
 def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
