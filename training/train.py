@@ -451,7 +451,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
           min_dropped_prose: int = MIN_DROPPED_PROSE, inclusive_sources=INCLUSIVE_SOURCES,
           feature_version: int = F.FEATURE_VERSION) -> Model:
-    """Train a two-stage model on labelled documents; reproducible for a given seed.
+    """Train a two-stage model on labelled documents; reproducible for a given seed on one kind of
+    CPU (another CPU's SIMD kernels round differently: the card's ``versions.cpu`` says which).
 
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
