@@ -231,7 +231,7 @@ def cpu_kernels() -> dict:
     library versions give a different model on another kind of CPU (docs/experiments.md,
     session 21); the card says which kind trained it.
     """
-    from threadpoolctl import threadpool_info    # a scikit-learn dependency
+    from threadpoolctl import threadpool_info    # ours in pyproject; scikit-learn needs it too
     blas = sorted({f"{i.get('internal_api')} {i.get('architecture')}"
                    for i in threadpool_info() if i.get("user_api") == "blas"})
     simd = []
