@@ -199,3 +199,29 @@ def test_too_few_sources_or_an_unknown_one_is_refused():
         N.nested_evaluate(docs, N.parse_grid([]))
     with pytest.raises(ValueError, match="no documents from source 'z'"):
         N.nested_evaluate(_docs(), N.parse_grid([]), outer_sources=["z"])
+
+
+def test_candidates_differing_in_stage1_tol_get_their_own_stage1_and_inner_input(monkeypatch):
+    """The tolerance changes the fitted stage 1 itself, so each candidate's inner sources are
+    scored from a one-source-per-fold stage 1 fitted with its own tolerance."""
+    docs = _docs(5)
+    fits, scored = [], []
+    real1, real_scores = N.fit_stage1_oof, N.tree_scores
+
+    def spy1(train_docs, **kw):
+        fits.append((kw["n_folds"], kw["stage1_tol"]))
+        return real1(train_docs, **kw)
+
+    def spy_scores(x, arrays):
+        scored.append(x.copy())
+        return real_scores(x, arrays)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy1)
+    monkeypatch.setattr(N, "tree_scores", spy_scores)
+    report = N.nested_evaluate(docs, N.parse_grid(["stage1_tol=1e-4,1e-9", "stage2_trees=5"]), outer_sources=["a"])
+    assert fits == [(4, 1e-9), (3, 1e-9), (4, 1e-4), (3, 1e-4)]
+    inner, outer = 3, 1
+    assert len(scored) == 2 * (inner + outer)
+    first, second = scored[:inner], scored[inner + outer:2 * inner + outer]
+    assert not all(np.array_equal(u, v) for u, v in zip(first, second))
+    assert len(report["folds"]["a"]["outer"]) == 2

@@ -178,3 +178,26 @@ def test_stage1_draws_is_recorded_and_leaves_stage1_alone(seed_docs, seed_model)
     assert two.card["parameters"]["stage1_draws"] == 2 and seed_model.card["parameters"]["stage1_draws"] == 1
     for name in ("idf_word", "idf_char", "coef_word", "coef_char", "intercept1"):
         np.testing.assert_array_equal(two.arrays[name], seed_model.arrays[name], err_msg=name)
+
+
+@pytest.mark.parametrize("tol", [0, -1e-4, float("nan"), float("inf"), True, "1e-4"])
+def test_stage1_tol_must_be_a_positive_number(seed_docs, tol):
+    with pytest.raises(ValueError, match="stage1_tol"):
+        train(seed_docs, seed=0, stage1_tol=tol)
+
+
+def test_stage1_tol_reaches_every_stage1_fit_and_is_recorded(seed_docs, seed_model, monkeypatch):
+    import training.train as T
+    tols, real = [], T._logreg
+
+    def spy(C, seed, tol=T.STAGE1_TOL):
+        tols.append(tol)
+        return real(C, seed, tol)
+
+    monkeypatch.setattr(T, "_logreg", spy)
+    tight = train(seed_docs, seed=0, stage1_tol=1e-8)
+    assert tols and set(tols) == {1e-8}          # the out-of-fold fits and the final one
+    assert tight.card["parameters"]["stage1_tol"] == 1e-8
+    assert seed_model.card["parameters"]["stage1_tol"] == T.STAGE1_TOL
+    # L-BFGS runs on past the default's stopping point, so stage 1 lands elsewhere
+    assert not np.array_equal(tight.arrays["coef_char"], seed_model.arrays["coef_char"])

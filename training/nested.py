@@ -11,12 +11,14 @@ data. Here, for each *outer* held-out source:
 3. each candidate's stage 2 is then fitted on all the training sources and scored on
    the outer source: reported, never used to choose.
 
-A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds`` and
-``stage1_draws`` (the folds of stage 1's out-of-fold scores, which stage 2 learns from, and
-how many groupings of the sources into those folds) share their stage 1, whatever their
+A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_folds``,
+``stage1_draws`` and ``stage1_tol`` (the folds of stage 1's out-of-fold scores, which stage 2
+learns from, how many groupings of the sources into those folds, and where stage 1's L-BFGS
+stops) share their stage 1, whatever their
 ``feature_version`` (it changes only stage 2's shape features, which stage 1 never reads);
 when the grid holds several values of them, every candidate's inner source is scored from one
-stage 1 fitted without that source (one source per fold), since each candidate's own
+stage 1 fitted without that source (one source per fold; with the candidate's own
+``stage1_tol``, which changes that stage 1 too), since each candidate's own
 out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
 shipped model gives a new source, and the inner means would rank that, not the candidate
 (docs/experiments.md, session 15); candidates that differ
@@ -41,7 +43,7 @@ from inference.trees import tree_scores
 from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import (N_FOLDS, STAGE1_DRAWS, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
+from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
                     design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
@@ -60,6 +62,7 @@ CANDIDATE_KEYS = {
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
+    "stage1_tol": (float, STAGE1_TOL, lambda v: 0.0 < v < float("inf")),
     "feature_version": (int, F.FEATURE_VERSION, F.is_feature_version),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
@@ -173,22 +176,22 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
         # stage 1 depends on its folds and groupings; the feature version changes only stage 2's shapes
         stage1 = functools.lru_cache(maxsize=None)(
-            lambda n_folds, draws: _stage1_fit(train_docs, seed, n_folds, draws))
+            lambda n_folds, draws, tol: _stage1_fit(train_docs, seed, n_folds, draws, tol))
         inputs = functools.lru_cache(maxsize=None)(
-            lambda n_folds, draws, version: _stage2_inputs(train_docs, test_docs, test_design,
-                                                           stage1(n_folds, draws), version, cols))
-        settings = sorted({(c["stage1_folds"], c["stage1_draws"], c["feature_version"]) for c in candidates})
-        one_stage1 = len({s[:2] for s in settings}) == 1
-        for n_folds, draws, version in settings:
-            ctxs, y, weights, test_ctx = inputs(n_folds, draws, version)
+            lambda n_folds, draws, tol, version: _stage2_inputs(train_docs, test_docs, test_design,
+                                                                stage1(n_folds, draws, tol), version, cols))
+        settings = sorted({_stage1_key(c) for c in candidates})
+        one_stage1 = len({s[:3] for s in settings}) == 1
+        for n_folds, draws, tol, version in settings:
+            ctxs, y, weights, test_ctx = inputs(n_folds, draws, tol, version)
             # Candidates that differ in stage 1's folds or groupings would otherwise score each
             # inner source from their own out-of-fold stage-1 scores: with fewer folds, from a
             # stage 1 that also missed other training sources, which is not what the shipped model
             # gives a new source (a stage 1 fitted on every training source); with more groupings,
-            # from which one? One source per fold is the faithful input, the same for every candidate.
-            inner_ctx = ctxs[0] if one_stage1 else inputs(len({d.source for d in train_docs}), 1, version)[0][0]
-            mine = [(n, c) for n, c in zip(names, candidates)
-                    if (c["stage1_folds"], c["stage1_draws"], c["feature_version"]) == (n_folds, draws, version)]
+            # from which one? One source per fold is the faithful input, the same for every candidate
+            # (with the candidate's own tolerance: that changes the fitted stage 1 itself).
+            inner_ctx = ctxs[0] if one_stage1 else inputs(len({d.source for d in train_docs}), 1, tol, version)[0][0]
+            mine = [(n, c) for n, c in zip(names, candidates) if _stage1_key(c) == (n_folds, draws, tol, version)]
             for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for _, c in mine}):
                 group = [(n, c) for n, c in mine if (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
                 for inner in inner_sources:
@@ -212,11 +215,18 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     return report
 
 
-def _stage1_fit(train_docs, seed, n_folds, draws):
+def _stage1_key(c: dict) -> tuple:
+    """What a candidate's stage-1 fit and stage-2 inputs depend on."""
+    return c["stage1_folds"], c["stage1_draws"], c["stage1_tol"], c["feature_version"]
+
+
+def _stage1_fit(train_docs, seed, n_folds, draws, tol=STAGE1_TOL):
     """Stage 1 fitted on the training documents, with out-of-fold scores in ``n_folds`` folds
-    under ``draws`` groupings of the sources, as ``train`` does: (params, oofs, design, y, weight)."""
-    params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds)
-    oofs = [oof] + more_stage1_oof(train_docs, design, y, weight, seed=seed, n_folds=n_folds, draws=draws)
+    under ``draws`` groupings of the sources, L-BFGS stopping at ``tol``, as ``train`` does:
+    (params, oofs, design, y, weight)."""
+    params, oof, design, y, weight = fit_stage1_oof(train_docs, seed=seed, n_folds=n_folds, stage1_tol=tol)
+    oofs = [oof] + more_stage1_oof(train_docs, design, y, weight, seed=seed, n_folds=n_folds, draws=draws,
+                                   stage1_tol=tol)
     return params, oofs, design, y, weight
 
 

@@ -45,7 +45,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "more_stage1_oof", "stage2_inputs", "default_columns", "fit_stage2",
+           "fit_stage1_oof", "more_stage1_oof", "STAGE1_TOL", "stage2_inputs", "default_columns", "fit_stage2",
            "average_trees", "default_stage2_weight",
            "stage1_design", "design_version", "source_weights", "data_summary"]
 
@@ -73,6 +73,10 @@ STAGE1_DRAWS = 1
 # few labelled pages teach a site's own boilerplate, low enough not to swamp the rest.
 MAX_SOURCE_WEIGHT = 200.0
 MAX_ITER = 300
+# Stage 1's L-BFGS stops when its projected gradient falls below this. At 1e-4 it stops
+# tens of iterations short of the optimum, at an iteration that the CPU's BLAS kernels and
+# the order of the documents decide (docs/experiments.md, session 21).
+STAGE1_TOL = 1e-4
 
 
 class Stage1Design:
@@ -143,13 +147,13 @@ def source_weights(sources: list[str], max_weight: float = MAX_SOURCE_WEIGHT) ->
     return np.array([per_source[s] for s in sources], dtype=np.float64)
 
 
-def _logreg(C, seed):
+def _logreg(C, seed, tol=STAGE1_TOL):
     from sklearn.linear_model import LogisticRegression
-    return LogisticRegression(C=C, max_iter=MAX_ITER, tol=1e-4, random_state=seed)
+    return LogisticRegression(C=C, max_iter=MAX_ITER, tol=tol, random_state=seed)
 
 
 def fit_stage1(design: Stage1Design, y: np.ndarray, weight: np.ndarray, lines_mask: np.ndarray,
-               C: float, seed: int):
+               C: float, seed: int, tol: float = STAGE1_TOL):
     """Fit stage 1 on the lines in ``lines_mask``; returns (idf_w, idf_c, coef, intercept)."""
     u = design.unique_of[lines_mask]
     n_u = design.counts_word.shape[0]
@@ -168,7 +172,7 @@ def fit_stage1(design: Stage1Design, y: np.ndarray, weight: np.ndarray, lines_ma
     idf_c = _idf(design.counts_char, present)
     x = sp.hstack([F.weigh_counts(design.counts_word[rows], idf_w),
                    F.weigh_counts(design.counts_char[rows], idf_c)], format="csr")
-    clf = _logreg(C, seed).fit(x, yy, sample_weight=ww / ww.mean())
+    clf = _logreg(C, seed, tol).fit(x, yy, sample_weight=ww / ww.mean())
     pos = list(clf.classes_).index(1.0)
     sign = 1.0 if pos == 1 else -1.0
     return idf_w, idf_c, sign * clf.coef_[0], sign * clf.intercept_[0]
@@ -248,7 +252,7 @@ def cpu_kernels() -> dict:
 
 def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                    n_folds: int = N_FOLDS, max_source_weight: float = MAX_SOURCE_WEIGHT,
-                   feature_version: int = F.FEATURE_VERSION):
+                   feature_version: int = F.FEATURE_VERSION, stage1_tol: float = STAGE1_TOL):
     """Stage 1 on all documents, plus out-of-fold stage-1 logits for every line.
 
     Returns ``(params, oof_logits, design, y, weight)``; folds are grouped by source
@@ -264,8 +268,8 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
     design = stage1_design(lines, feature_version)
     log.info("features: %d lines (%d distinct) in %.1fs", len(lines),
              design.counts_word.shape[0], time.perf_counter() - t0)
-    oof = _oof_logits(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds, t0=t0)
-    params = fit_stage1(design, y, weight, np.ones(len(lines), dtype=bool), c_ngram, seed)
+    oof = _oof_logits(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds, tol=stage1_tol, t0=t0)
+    params = fit_stage1(design, y, weight, np.ones(len(lines), dtype=bool), c_ngram, seed, stage1_tol)
     if oof is None:
         oof = _stage1_logits(design, params)
     log.info("stage 1 done (%.1fs)", time.perf_counter() - t0)
@@ -274,7 +278,7 @@ def fit_stage1_oof(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NG
 
 def more_stage1_oof(docs: list[Document], design: "Stage1Design", y: np.ndarray, weight: np.ndarray, *,
                     seed: int = 0, c_ngram: float = C_NGRAM, n_folds: int = N_FOLDS,
-                    draws: int = STAGE1_DRAWS) -> list[np.ndarray]:
+                    draws: int = STAGE1_DRAWS, stage1_tol: float = STAGE1_TOL) -> list[np.ndarray]:
     """Out-of-fold stage-1 logits under ``draws - 1`` more groupings of the sources into
     folds (grouping d shuffles with ``seed + d``; ``fit_stage1_oof`` gives grouping 0).
 
@@ -282,12 +286,12 @@ def more_stage1_oof(docs: list[Document], design: "Stage1Design", y: np.ndarray,
     the same way. Too few documents for two folds: no groupings (stage 2 then learns
     from the in-sample logits, as with one).
     """
-    out = [_oof_logits(docs, design, y, weight, seed=seed + d, c_ngram=c_ngram, n_folds=n_folds)
+    out = [_oof_logits(docs, design, y, weight, seed=seed + d, c_ngram=c_ngram, n_folds=n_folds, tol=stage1_tol)
            for d in range(1, draws)]
     return [o for o in out if o is not None]
 
 
-def _oof_logits(docs, design, y, weight, *, seed, c_ngram, n_folds, t0=None):
+def _oof_logits(docs, design, y, weight, *, seed, c_ngram, n_folds, tol=STAGE1_TOL, t0=None):
     """Every line's stage-1 logit from a stage 1 fitted without its fold (None: no folds)."""
     from sklearn.model_selection import GroupKFold
 
@@ -304,7 +308,7 @@ def _oof_logits(docs, design, y, weight, *, seed, c_ngram, n_folds, t0=None):
         tr_mask = np.isin(line_doc, tr)
         if np.unique(y[tr_mask]).size < 2:
             raise ValueError("a cross-validation fold has only one class; add more labelled documents")
-        params = fit_stage1(design, y, weight, tr_mask, c_ngram, seed)
+        params = fit_stage1(design, y, weight, tr_mask, c_ngram, seed, tol)
         te_mask = np.isin(line_doc, te)
         oof[te_mask] = _stage1_logits(design, params, te_mask)
         log.info("stage 1 fold %d/%d done (%.1fs)", k + 1, n_splits, time.perf_counter() - t0)
@@ -445,7 +449,7 @@ def export_trees(clf) -> dict:
 
 
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
-          n_folds: int = N_FOLDS, stage1_draws: int = STAGE1_DRAWS,
+          n_folds: int = N_FOLDS, stage1_draws: int = STAGE1_DRAWS, stage1_tol: float = STAGE1_TOL,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
@@ -463,6 +467,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         raise ValueError(f"feature_version must be one of {F.FEATURE_VERSIONS}, got {feature_version!r}")
     if isinstance(stage1_draws, bool) or not isinstance(stage1_draws, (int, np.integer)) or stage1_draws < 1:
         raise ValueError(f"stage1_draws must be a whole number >= 1, got {stage1_draws!r}")
+    if isinstance(stage1_tol, bool) or not isinstance(stage1_tol, (int, float)) or not 0 < stage1_tol < float("inf"):
+        raise ValueError(f"stage1_tol must be a positive number, got {stage1_tol!r}")
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
                                        "smoothing": smoothing, "switch_cost": switch_cost,
                                        "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose})
@@ -479,11 +485,11 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     t0 = time.perf_counter()
     params, oof, design, y, weight = fit_stage1_oof(
         docs, seed=seed, c_ngram=c_ngram, n_folds=n_folds, max_source_weight=max_source_weight,
-        feature_version=feature_version)
+        feature_version=feature_version, stage1_tol=stage1_tol)
     inclusive_sources = sorted(set(inclusive_sources))
     policy = np.array([d.source in inclusive_sources for d in docs for _ in d.lines], dtype=np.float64)
     oofs = [oof] + more_stage1_oof(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds,
-                                   draws=stage1_draws)
+                                   draws=stage1_draws, stage1_tol=stage1_tol)
     ctxs, default_weights = stage2_inputs(docs, oofs, design, y, weight, policy)
     all_names = F.context_names()
     names, cols = default_columns()
@@ -520,6 +526,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_learning_rate": STAGE2_LEARNING_RATE, "stage2_leaves": STAGE2_LEAVES,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "stage1_draws": int(stage1_draws),
+                           "stage1_tol": float(stage1_tol),
                            "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
                            "smoothing": smoothing, "switch_cost": switch_cost,
