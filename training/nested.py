@@ -174,7 +174,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
-        # stage 1 depends on its folds and groupings; the feature version changes only stage 2's shapes
+        # stage 1 depends on its folds, groupings and tolerance; the feature version changes only stage 2's shapes
         stage1 = functools.lru_cache(maxsize=None)(
             lambda n_folds, draws, tol: _stage1_fit(train_docs, seed, n_folds, draws, tol))
         inputs = functools.lru_cache(maxsize=None)(
