@@ -225,3 +225,28 @@ def test_candidates_differing_in_stage1_tol_get_their_own_stage1_and_inner_input
     first, second = scored[:inner], scored[inner + outer:2 * inner + outer]
     assert not all(np.array_equal(u, v) for u, v in zip(first, second))
     assert len(report["folds"]["a"]["outer"]) == 2
+
+
+def test_candidates_differing_in_stage2_word_weight_share_stage1_not_their_stage2(monkeypatch):
+    docs = _docs(5)
+    stage1, fitted = [], []
+    real1, real_fit = N.fit_stage1_oof, N.fit_stage2
+
+    def spy1(train_docs, **kw):
+        stage1.append(kw["n_folds"])
+        return real1(train_docs, **kw)
+
+    def spy_fit(ctx, y, w, **kw):
+        fitted.append(kw["word_weight"])
+        return real_fit(ctx, y, w, **kw)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy1)
+    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    report = N.nested_evaluate(docs, N.parse_grid(["stage2_word_weight=log,sqrt", "stage2_trees=5"]),
+                               outer_sources=["a"])
+    assert stage1 == [4]
+    inner, outer = 3, 1
+    assert fitted == ["log"] * (inner + outer) + ["sqrt"] * (inner + outer)
+    assert len(report["folds"]["a"]["outer"]) == 2
+    with pytest.raises(ValueError, match="stage2_word_weight"):
+        N.parse_grid(["stage2_word_weight=cubic"])

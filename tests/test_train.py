@@ -201,3 +201,23 @@ def test_stage1_tol_reaches_every_stage1_fit_and_is_recorded(seed_docs, seed_mod
     assert seed_model.card["parameters"]["stage1_tol"] == T.STAGE1_TOL
     # L-BFGS runs on past the default's stopping point, so stage 1 lands elsewhere
     assert not np.array_equal(tight.arrays["coef_char"], seed_model.arrays["coef_char"])
+
+
+def test_stage2_word_weight_is_checked_recorded_and_moves_only_stage2(seed_docs, seed_model):
+    with pytest.raises(ValueError, match="stage2_word_weight"):
+        train(seed_docs, seed=0, stage2_word_weight="cubic")
+    sq = train(seed_docs, seed=0, stage2_word_weight="sqrt")
+    assert sq.card["parameters"]["stage2_word_weight"] == "sqrt"
+    assert seed_model.card["parameters"]["stage2_word_weight"] == "log"
+    np.testing.assert_array_equal(sq.arrays["coef_char"], seed_model.arrays["coef_char"])
+    assert not all(np.array_equal(sq.arrays[k], seed_model.arrays[k])
+                   for k in seed_model.arrays if k.startswith("tree_"))
+
+
+def test_stage2_word_weights_scale_with_words():
+    from training.train import _word_factor
+    words = np.array([0.0, 1.0, 9.0, 99.0])
+    lw = np.log1p(words)
+    np.testing.assert_allclose(_word_factor(lw, "log"), 1.0 + lw)
+    np.testing.assert_allclose(_word_factor(lw, "sqrt"), np.sqrt(1.0 + words))
+    np.testing.assert_allclose(_word_factor(lw, "linear"), 1.0 + words)

@@ -43,7 +43,8 @@ from inference.trees import tree_scores
 from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
-from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES, _stage1_logits, default_columns,
+from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES, STAGE2_WORD_WEIGHT,
+                    STAGE2_WORD_WEIGHTS, _stage1_logits, default_columns,
                     design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
@@ -63,6 +64,7 @@ CANDIDATE_KEYS = {
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
     "stage1_tol": (float, STAGE1_TOL, lambda v: 0.0 < v < float("inf")),
+    "stage2_word_weight": (str, STAGE2_WORD_WEIGHT, lambda v: v in STAGE2_WORD_WEIGHTS),
     "feature_version": (int, F.FEATURE_VERSION, F.is_feature_version),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
@@ -192,17 +194,18 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
             # (with the candidate's own tolerance: that changes the fitted stage 1 itself).
             inner_ctx = ctxs[0] if one_stage1 else inputs(len({d.source for d in train_docs}), 1, tol, version)[0][0]
             mine = [(n, c) for n, c in zip(names, candidates) if _stage1_key(c) == (n_folds, draws, tol, version)]
-            for trees, bags in sorted({(c["stage2_trees"], c["stage2_bags"]) for _, c in mine}):
-                group = [(n, c) for n, c in mine if (c["stage2_trees"], c["stage2_bags"]) == (trees, bags)]
+            for trees, bags, ww in sorted({_stage2_key(c) for _, c in mine}):
+                group = [(n, c) for n, c in mine if _stage2_key(c) == (trees, bags, ww)]
                 for inner in inner_sources:
                     held_in = line_src == inner
                     arrays = fit_stage2([m[~held_in] for m in ctxs], y[~held_in], [w[~held_in] for w in weights],
-                                        seed=seed, trees=trees, bags=bags, names=stage2_names)
+                                        seed=seed, trees=trees, bags=bags, names=stage2_names, word_weight=ww)
                     inner_docs = [d for d in train_docs if d.source == inner]
                     probs = _split(_sigmoid(tree_scores(inner_ctx[held_in], arrays)), inner_docs)
                     for n, c in group:
                         fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
-                arrays = fit_stage2(ctxs, y, weights, seed=seed, trees=trees, bags=bags, names=stage2_names)
+                arrays = fit_stage2(ctxs, y, weights, seed=seed, trees=trees, bags=bags, names=stage2_names,
+                                    word_weight=ww)
                 probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
                 for n, c in group:
                     fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
@@ -218,6 +221,11 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
 def _stage1_key(c: dict) -> tuple:
     """What a candidate's stage-1 fit and stage-2 inputs depend on."""
     return c["stage1_folds"], c["stage1_draws"], c["stage1_tol"], c["feature_version"]
+
+
+def _stage2_key(c: dict) -> tuple:
+    """What a candidate's stage-2 fits depend on, beyond its stage 1 (``_stage1_key``)."""
+    return c["stage2_trees"], c["stage2_bags"], c["stage2_word_weight"]
 
 
 def _stage1_fit(train_docs, seed, n_folds, draws, tol=STAGE1_TOL):

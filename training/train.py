@@ -46,7 +46,7 @@ from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "more_stage1_oof", "STAGE1_TOL", "stage2_inputs", "default_columns", "fit_stage2",
+           "fit_stage1_oof", "more_stage1_oof", "STAGE1_TOL", "STAGE2_WORD_WEIGHTS", "stage2_inputs", "default_columns", "fit_stage2",
            "average_trees", "default_stage2_weight",
            "stage1_design", "design_version", "source_weights", "data_summary"]
 
@@ -63,6 +63,11 @@ STAGE2_LEARNING_RATE = 0.2
 STAGE2_LEAVES = 31
 STAGE2_DEPTH = 6
 STAGE2_MAX_LINES = 150_000
+# How a line's word count scales its weight in stage 2 (text-level F1 counts words, so a
+# long paragraph matters more than a menu item): "log" = 1 + log(1 + words) (shipped),
+# "sqrt" = sqrt(1 + words), "linear" = 1 + words.
+STAGE2_WORD_WEIGHT = "log"
+STAGE2_WORD_WEIGHTS = ("log", "sqrt", "linear")
 N_FOLDS = 4            # folds for the out-of-fold stage-1 scores stage 2 learns from
 # How many ways of grouping the sources into those folds stage 2 learns from: bag b of
 # stage 2 learns from grouping b % STAGE1_DRAWS (grouping d shuffles the sources with
@@ -354,10 +359,11 @@ def stage2_inputs(docs: list[Document], oofs: list[np.ndarray], design: "Stage1D
 
 def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
                trees: int = STAGE2_TREES, bags: int = STAGE2_BAGS, max_lines: int = STAGE2_MAX_LINES,
-               names=None) -> dict:
+               names=None, word_weight: str = STAGE2_WORD_WEIGHT) -> dict:
     """Boosted trees over the context features; returns the model's tree arrays.
 
-    Lines are weighted by their source weight times (1 + log words): text-level F1
+    Lines are weighted by their source weight times a function of their word count
+    (``word_weight``, one of ``STAGE2_WORD_WEIGHTS``; default 1 + log words): text-level F1
     counts words, so a long paragraph matters more than a menu item. Each of ``bags``
     ensembles of ``trees`` trees is fitted on its own seeded sample of at most
     ``max_lines`` lines (bag b uses seed + b, so bag 0 is the single ensemble of
@@ -372,12 +378,14 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
     weights = list(weight) if isinstance(weight, (list, tuple)) else [weight] * len(ctxs)
     if len(weights) != len(ctxs):
         raise ValueError(f"{len(ctxs)} context matrices but {len(weights)} weight vectors")
+    if word_weight not in STAGE2_WORD_WEIGHTS:
+        raise ValueError(f"word_weight must be one of {STAGE2_WORD_WEIGHTS}, got {word_weight!r}")
     words = (names or F.context_names()).index("log_words")
     parts, check = [], ctxs[0][: min(len(y), 2000)]
     want = np.zeros(len(check))
     for b in range(bags):
         c = ctxs[b % len(ctxs)]
-        w_all = weights[b % len(ctxs)] * (1.0 + c[:, words])
+        w_all = weights[b % len(ctxs)] * _word_factor(c[:, words], word_weight)
         if len(y) > max_lines:
             idx = np.sort(np.random.default_rng(seed + b).permutation(len(y))[:max_lines])
             x, yy, w = c[idx], y[idx], w_all[idx]
@@ -397,6 +405,14 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
         raise RuntimeError("exported trees disagree with scikit-learn; this scikit-learn's tree layout "
                            "is not supported by training/train.py:export_trees")
     return arrays
+
+
+def _word_factor(log_words: np.ndarray, how: str) -> np.ndarray:
+    """A line's weight factor from its ``log_words`` column, log(1 + words)."""
+    if how == "log":
+        return 1.0 + log_words
+    n = np.expm1(log_words)
+    return np.sqrt(1.0 + n) if how == "sqrt" else 1.0 + n
 
 
 def average_trees(parts: list[dict]) -> dict:
@@ -452,6 +468,7 @@ def export_trees(clf) -> dict:
 
 def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           n_folds: int = N_FOLDS, stage1_draws: int = STAGE1_DRAWS, stage1_tol: float = STAGE1_TOL,
+          stage2_word_weight: str = STAGE2_WORD_WEIGHT,
           max_source_weight: float = MAX_SOURCE_WEIGHT, threshold: float = DEFAULT_THRESHOLD,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
@@ -471,6 +488,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         raise ValueError(f"stage1_draws must be a whole number >= 1, got {stage1_draws!r}")
     if isinstance(stage1_tol, bool) or not isinstance(stage1_tol, numbers.Real) or not 0 < stage1_tol < float("inf"):
         raise ValueError(f"stage1_tol must be a positive number, got {stage1_tol!r}")
+    if stage2_word_weight not in STAGE2_WORD_WEIGHTS:
+        raise ValueError(f"stage2_word_weight must be one of {STAGE2_WORD_WEIGHTS}, got {stage2_word_weight!r}")
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
                                        "smoothing": smoothing, "switch_cost": switch_cost,
                                        "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose})
@@ -501,13 +520,15 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "idf_word": idf_w, "idf_char": idf_c,
         "coef_word": coef1[:n_w].astype(np.float32), "coef_char": coef1[n_w:].astype(np.float32),
         "intercept1": np.array([b1]),
-        **fit_stage2([c[:, cols] for c in ctxs], y, default_weights, seed=seed, names=names),
+        **fit_stage2([c[:, cols] for c in ctxs], y, default_weights, seed=seed, names=names,
+                     word_weight=stage2_word_weight),
     }
     both = policy.min() != policy.max()
     if both:
         # with one convention only the column would be constant and the mode a no-op:
         # such a model has no inclusive mode and refuses to pretend
-        for k, a in fit_stage2(ctxs, y, [weight] * len(ctxs), seed=seed, names=all_names).items():
+        for k, a in fit_stage2(ctxs, y, [weight] * len(ctxs), seed=seed, names=all_names,
+                               word_weight=stage2_word_weight).items():
             arrays[INCLUSIVE_PREFIX + k] = a
     seconds = time.perf_counter() - t0
     log.info("trained in %.1fs", seconds)
@@ -528,7 +549,7 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "stage2_learning_rate": STAGE2_LEARNING_RATE, "stage2_leaves": STAGE2_LEAVES,
                            "stage2_depth": STAGE2_DEPTH, "stage2_max_lines": STAGE2_MAX_LINES,
                            "n_folds": n_folds, "stage1_draws": int(stage1_draws),
-                           "stage1_tol": float(stage1_tol),
+                           "stage1_tol": float(stage1_tol), "stage2_word_weight": stage2_word_weight,
                            "max_source_weight": max_source_weight,
                            "threshold": threshold, "min_article_chars": min_article_chars,
                            "smoothing": smoothing, "switch_cost": switch_cost,
