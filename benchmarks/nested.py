@@ -16,10 +16,11 @@ stage1_draws (groupings of the sources into those folds, one per stage-2 bag in 
 stage1_tol (where stage 1's L-BFGS stops; 1e-4 shipped) fits its own stage 1; values of
 feature_version (1, 2, 3; version 3 counts each Chinese or Japanese character as a word in
 stage 2's shapes) share stage 1, which never reads the shapes; so do values of
-stage2_word_weight (log, sqrt, linear: how a line's word count scales its weight in stage 2). A full run on the shared datasets fits stage 1 once and stage 2 six times per
-outer source. Measured on two cores: ~22 minutes for one stage-2 setting of
-one 100-tree ensemble (session 10); with the shipped two bagged ensembles, a grid over the
-decode alone took 77 minutes in session 16 (with other jobs beside it).
+stage2_word_weight (log, sqrt, linear: how a line's word count scales its weight in stage 2).
+A full run on the shared datasets fits stage 1 once and stage 2 six times per outer source.
+Measured on two cores: ~22 minutes for one stage-2 setting of one 100-tree ensemble (session
+10); with the shipped two bagged ensembles, a grid over the decode alone took 77 minutes in
+session 16 (with other jobs beside it).
 """
 from __future__ import annotations
 

@@ -45,9 +45,9 @@ from inference.trees import tree_scores
 from .datasets import INCLUSIVE_SOURCES
 from .labels import BOILERPLATE, Document
 
-__all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "fit_stage1",
-           "fit_stage1_oof", "more_stage1_oof", "STAGE1_TOL", "STAGE2_WORD_WEIGHTS", "stage2_inputs", "default_columns", "fit_stage2",
-           "average_trees", "default_stage2_weight",
+__all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "STAGE1_TOL",
+           "STAGE2_WORD_WEIGHTS", "fit_stage1", "fit_stage1_oof", "more_stage1_oof", "stage2_inputs",
+           "default_columns", "fit_stage2", "average_trees", "default_stage2_weight",
            "stage1_design", "design_version", "source_weights", "data_summary"]
 
 log = logging.getLogger(__name__)
