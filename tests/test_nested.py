@@ -250,3 +250,20 @@ def test_candidates_differing_in_stage2_word_weight_share_stage1_not_their_stage
     assert len(report["folds"]["a"]["outer"]) == 2
     with pytest.raises(ValueError, match="stage2_word_weight"):
         N.parse_grid(["stage2_word_weight=cubic"])
+
+
+def test_an_outer_fold_trains_on_its_documents_in_train_s_order(monkeypatch):
+    """The outer fit is train()'s on the same documents: same order (``training_order``),
+    so the shipped candidate's outer score is what ``unboil evaluate`` measures."""
+    from training.train import training_order
+    docs = _docs(5)
+    seen = []
+    real = N.fit_stage1_oof
+
+    def spy(train_docs, **kw):
+        seen.append([d.doc_id for d in train_docs])
+        return real(train_docs, **kw)
+
+    monkeypatch.setattr(N, "fit_stage1_oof", spy)
+    N.nested_evaluate(docs[::-1], N.parse_grid(["stage2_trees=5"]), outer_sources=["a"], seed=2)
+    assert seen == [[d.doc_id for d in training_order([d for d in docs if d.source != "a"], 2)]]

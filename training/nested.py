@@ -45,7 +45,8 @@ from .evaluate import score_documents
 from .labels import Document
 from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES, STAGE2_WORD_WEIGHT,
                     STAGE2_WORD_WEIGHTS, _stage1_logits, default_columns,
-                    design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs)
+                    design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs,
+                    training_order)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
 
@@ -170,7 +171,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     report = {"candidates": names, "folds": {}}
     for outer in outer_sources:
         t0 = time.perf_counter()
-        train_docs = [d for d in docs if d.source != outer]
+        train_docs = training_order([d for d in docs if d.source != outer], seed)    # as train() reads them
         test_docs = [d for d in docs if d.source == outer]
         line_src = np.array([d.source for d in train_docs for _ in d.lines])
         inner_sources = [s for s in scored if s != outer]
