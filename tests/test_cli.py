@@ -3,6 +3,7 @@ import io
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from inference import cli
@@ -123,6 +124,26 @@ def test_train_then_clean_round_trip(tmp_path, capsys, monkeypatch):
     assert card["data"]["seeds"]["documents"] == 2 and card["parameters"]["seed"] == 0
     code, out, _ = run(["info", "--model", str(model)], capsys)
     assert code == 0 and json.loads(out) == card
+
+
+def test_the_order_of_labels_folders_does_not_change_the_trained_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("UNBOIL_DATASETS", raising=False)
+    a, b = sorted((SEEDS.parent / "data" / "seeds").glob("*.tsv"))
+    for name, order in (("ab", [a, b]), ("ba", [b, a])):
+        args = [x for p in order for x in ("--labels", str(p))]
+        assert run(["train", "-q", *args, "-o", str(tmp_path / f"{name}.npz")], capsys)[0] == 0
+    ab, ba = np.load(tmp_path / "ab.npz"), np.load(tmp_path / "ba.npz")
+    assert ab.files == ba.files
+    for k in ab.files:
+        if k != "__header__":       # the header holds the training time
+            np.testing.assert_array_equal(ab[k], ba[k], err_msg=k)
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "one"])
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_bad_seed_is_bad_usage(command, seed, tmp_path, capsys):
+    code, _, err = run([command, "--labels", str(SEEDS.parent / "data" / "seeds"), "--seed", seed], capsys)
+    assert code == 2 and "--seed" in err and "Traceback" not in err
 
 
 def test_train_reports_bad_label_file_in_one_line(tmp_path, capsys):

@@ -35,6 +35,13 @@ examples:
 """
 
 
+def _seed(value: str) -> int:
+    n = icli._min_chars(value)      # a whole number >= 0, with the same messages
+    if n >= 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32, got {value}")
+    return n
+
+
 def _common_data_args(p):
     p.add_argument("--datasets", metavar="DIR",
                    help="the shared datasets folder (default: $UNBOIL_DATASETS)")
@@ -48,7 +55,10 @@ def _common_data_args(p):
                    help="where rendered pages are cached (default: $UNBOIL_CACHE or ~/.cache/unboil)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="processes for rendering pages (default: 1)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="random seed, 0 to 2**32 - 1: it draws the cross-validation folds, stage 2's samples "
+                        "and the order training reads the documents in, so the order of --labels does not "
+                        "matter (default: 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="errors only")
 
 

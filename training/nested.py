@@ -4,7 +4,10 @@ Plain leave-one-source-out (``training.evaluate``) reports how a model does on a
 source it never saw; choosing a setting by those numbers would tune on the reported
 data. Here, for each *outer* held-out source:
 
-1. stage 1 is fitted on the other sources, with out-of-fold scores, as ``train`` does;
+1. stage 1 is fitted on the other sources, with out-of-fold scores, as ``train`` does
+   (with the documents in ``train``'s order, ``training_order``, so the shipped candidate's
+   outer score is what ``unboil evaluate`` reports for that source, up to the saved
+   model's float32 rounding);
 2. for each candidate setting, an *inner* leave-one-source-out over those training
    sources fits the default stage 2 without the inner source and scores it; the
    candidate with the best mean inner shingle F1 is the one this fold would choose;
