@@ -36,9 +36,12 @@ examples:
 
 
 def _seed(value: str) -> int:
-    n = icli._min_chars(value)      # a whole number >= 0, with the same messages
-    if n >= 2 ** 32:
-        raise argparse.ArgumentTypeError(f"must be below 2**32, got {value}")
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 0 <= n < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1, got {value}")
     return n
 
 

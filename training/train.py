@@ -13,6 +13,9 @@ Two stages (scikit-learn; the fitted weights are exported as plain arrays):
    sources share a fold is drawn by the seed; with ``stage1_draws`` > 1 the
    stage-2 bags learn from different draws in turn.
 
+The seed also draws the order training reads the documents in (``training_order``), which
+otherwise would be whatever order the caller passed them in.
+
 Conventions: sources disagree on what content is (CleanEval's gold keeps user
 comments and lists; the news benchmarks keep the article only). The default stage 2
 learns from every source as labelled. When the data hold both conventions, a second
@@ -215,6 +218,10 @@ def _doc_key(d: Document) -> tuple:
     return d.source, d.doc_id, d.lines, d.labels
 
 
+# the permutation's own random stream, apart from stage 2's samples (default_rng(seed + b))
+_ORDER_STREAM = 23
+
+
 def training_order(docs: list[Document], seed: int = 0) -> list[Document]:
     """The documents in the order training reads them: sorted by what they hold, then
     shuffled by ``seed``, so the order depends only on which documents they are and the seed.
@@ -226,12 +233,8 @@ def training_order(docs: list[Document], seed: int = 0) -> list[Document]:
     given in another order would train another model.
     """
     ranked = sorted(docs, key=_doc_key)
-    # a stream of its own: stage 2's samples use default_rng(seed + b)
     perm = np.random.default_rng([seed, _ORDER_STREAM]).permutation(len(ranked))
     return [ranked[i] for i in perm]
-
-
-_ORDER_STREAM = 23
 
 
 def data_summary(docs: list[Document]) -> dict:
