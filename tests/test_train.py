@@ -250,3 +250,18 @@ def test_a_seed_out_of_range_is_refused_before_training(seed_docs):
     for bad in (-1, 2 ** 32, 1.5, True, "0"):
         with pytest.raises(ValueError, match="seed must be a whole number"):
             train(seed_docs, seed=bad)
+
+
+def test_evaluation_does_not_depend_on_the_order_of_the_documents():
+    """``unboil evaluate --scheme doc``'s out-of-fold predictions per document are the same
+    whatever order the documents come in: GroupKFold draws the folds from the sorted ids, and
+    every fold's train() puts its documents in ``training_order``. (Without it, these
+    predictions differ; leave-one-source-out folds are sources, so train()'s own test covers them.)"""
+    from training.evaluate import cross_val_predict
+    docs = _four_sources()
+    shuffled = list(docs)
+    np.random.default_rng(2).shuffle(shuffled)
+    a = dict(zip((d.doc_id for d in docs), cross_val_predict(docs, "doc", n_splits=4)))
+    b = dict(zip((d.doc_id for d in shuffled), cross_val_predict(shuffled, "doc", n_splits=4)))
+    for doc_id, p in a.items():
+        np.testing.assert_array_equal(b[doc_id], p, err_msg=doc_id)
