@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
+from training.cli import seed_arg  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_candidate, parse_grid  # noqa: E402
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
                          "the shipped settings alone, so a chosen few need no full product")
     ap.add_argument("--outer", default=None, metavar="LIST",
                     help="outer sources to hold out (default: every source with enough pages)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=seed_arg, default=0, help="random seed, 0 to 2**32 - 1 (default: 0)")
     ap.add_argument("--json", help="write the full report as JSON too")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
+from training.cli import seed_arg  # noqa: E402
 from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
 from inference.model import keep_mask  # noqa: E402
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="pages per source")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"subset of {','.join(PEERS)} or 'none'")
     ap.add_argument("--labels", default=str(ROOT / "data"), help="label files added to training")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=seed_arg, default=0, help="random seed, 0 to 2**32 - 1 (default: 0)")
     ap.add_argument("--json", help="write the table as JSON too")
     ap.add_argument("--predictions", help="unboil's out-of-fold predictions from "
                     "`unboil evaluate --predictions FILE` (same data and seed) instead of retraining")

@@ -140,3 +140,10 @@ def test_outside_benchmark_refuses_a_folder_without_pages(tmp_path):
                            "--peers", "none"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "needs html/ and txt/" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("script", ["nested.py", "quality.py"])
+def test_a_bad_seed_is_refused_before_any_work(script):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--seed", "-1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--seed" in done.stderr and "Traceback" not in done.stderr

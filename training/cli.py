@@ -15,7 +15,7 @@ from pathlib import Path
 from inference import cli as icli
 from inference.model import MIN_ARTICLE_CHARS
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "seed_arg"]
 
 log = logging.getLogger("unboil")
 
@@ -35,7 +35,8 @@ examples:
 """
 
 
-def _seed(value: str) -> int:
+def seed_arg(value: str) -> int:
+    """argparse type of ``--seed``: a whole number from 0 to 2**32 - 1 (what ``train`` accepts)."""
     try:
         n = int(value)
     except ValueError:
@@ -58,7 +59,7 @@ def _common_data_args(p):
                    help="where rendered pages are cached (default: $UNBOIL_CACHE or ~/.cache/unboil)")
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="processes for rendering pages (default: 1)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+    p.add_argument("--seed", type=seed_arg, default=0, metavar="N",
                    help="random seed, 0 to 2**32 - 1: it draws the cross-validation folds, stage 2's samples "
                         "and the order training reads the documents in, so the order of --labels does not "
                         "matter (default: 0)")
