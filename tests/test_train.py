@@ -224,10 +224,8 @@ def test_stage2_word_weights_scale_with_words():
 
 
 def _four_sources():
-    import random
-    from test_inclusive import synthetic_page
-    rng = random.Random(5)
-    return [synthetic_page(rng, f"{src}/{k}", src, False)[0] for src in "abcd" for k in range(4)]
+    from test_inclusive import synthetic_docs
+    return synthetic_docs(seed=5, per_source=4, sources=[(src, False) for src in "abcd"])
 
 
 def test_the_order_of_the_documents_does_not_change_the_model():
