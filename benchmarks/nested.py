@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
 from training.cli import seed_arg  # noqa: E402
-from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
+from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_candidate, parse_grid  # noqa: E402
 
@@ -66,8 +66,11 @@ def main(argv=None) -> int:
                 candidates.append(extra)
     except ValueError as exc:
         ap.error(str(exc))
-    docs = load_sources(datasets_root(args.datasets), [s for s in args.sources.split(",") if s],
-                        limit=args.limit, n_jobs=2)
+    try:
+        root = datasets_root(args.datasets)
+    except DatasetsNotFoundError as exc:
+        ap.error(str(exc))
+    docs = load_sources(root, [s for s in args.sources.split(",") if s], limit=args.limit, n_jobs=2)
     if args.labels:
         docs += read_label_dir(args.labels)
     outer = [s for s in args.outer.split(",") if s] if args.outer else None

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
 from training.cli import seed_arg  # noqa: E402
-from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
+from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
 from inference.model import keep_mask  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
@@ -123,14 +123,21 @@ def main(argv=None) -> int:
     problem = peers_problem(peers)
     if problem:
         ap.error(problem)
-    root = datasets_root(args.datasets)
+    try:
+        root = datasets_root(args.datasets)
+    except DatasetsNotFoundError as exc:
+        ap.error(str(exc))
     sources = [s for s in args.sources.split(",") if s]
+    if args.predictions:        # read before the pages load: a bad file is refused at once
+        try:
+            saved = load_predictions(args.predictions)
+        except (OSError, ValueError) as exc:    # one line, no traceback
+            ap.error(f"cannot read {args.predictions}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
     docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
     labelled = read_label_dir(args.labels) if args.labels else []
     everything = docs + labelled
     t0 = time.perf_counter()
     if args.predictions:
-        saved = load_predictions(args.predictions)
         missing = [d.doc_id for d in docs if d.doc_id not in saved]
         if missing:
             ap.error(f"{args.predictions} lacks {len(missing)} pages (e.g. {missing[0]}): run evaluate on the same data")

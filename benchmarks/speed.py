@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.datasets import SOURCES, datasets_root, load_sources  # noqa: E402
+from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 
 C4_SCRIPT = r"""
 import sys, pathlib
@@ -97,7 +97,10 @@ def main(argv=None) -> int:
     if args.repeats < 1:
         ap.error("--repeats needs at least 1 run")
 
-    root = datasets_root(args.datasets)
+    try:
+        root = datasets_root(args.datasets)
+    except DatasetsNotFoundError as exc:
+        ap.error(str(exc))
     docs = load_sources(root, SOURCES, limit=args.limit, n_jobs=2)
     work = Path(tempfile.mkdtemp(prefix="unboil-speed-"))
     try:

@@ -5,9 +5,11 @@ the rows they promise, never the timings (machines here are shared and noisy).
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, needs_shared, shared_datasets
@@ -147,3 +149,62 @@ def test_a_bad_seed_is_refused_before_any_work(script):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--seed", "-1"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--seed" in done.stderr and "Traceback" not in done.stderr
+
+
+def _breakdown_folder(tmp_path):
+    """A two-page source and predictions for it, as `unboil evaluate --predictions` saves them."""
+    from test_datasets import ARTICLE, _page
+    from training.datasets import load_source
+    from training.evaluate import save_predictions
+    root = tmp_path / "datasets"
+    for i in (1, 2):
+        _page(root / "html" / "toy", str(i), article=f"{ARTICLE} Item number {i} was discussed at length.")
+    docs = load_source(root, "toy", cache_dir=False)
+    # page 1: the menu is kept (precision loss before the article); page 2: every line is dropped
+    probs = [np.array([0.2 if lab == "content" or k == 0 else 0.9 for k, lab in enumerate(docs[0].labels)]),
+             np.full(len(docs[1].lines), 0.9)]
+    save_predictions(tmp_path / "p.npz", docs, probs)
+    return root, docs
+
+
+def test_breakdown_benchmark_splits_the_loss_into_kinds(tmp_path):
+    root, docs = _breakdown_folder(tmp_path)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), "--datasets", str(root),
+                           "--sources", "toy", "--predictions", str(tmp_path / "p.npz"), "--examples", "3",
+                           "--json", str(tmp_path / "b.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = {l.split("|")[1].strip(): l.split("|")[2].strip() for l in done.stdout.splitlines() if l.startswith("| ")}
+    assert rows["kind"] == "toy (2)"
+    # page 2 kept nothing, so the fallback kept it whole: its boilerplate counts as that kind
+    assert float(rows["kept: page kept whole"]) > 0 and float(rows["kept: before the article"]) > 0
+    assert float(rows["dropped: article missed"]) == 0.0
+    table = json.loads((tmp_path / "b.json").read_text())
+    assert table["kinds"]["toy"]["pages"] == 2 and "toy" in table["shingle"]
+    assert "## kept: before the article (1 lines)" in done.stdout and "toy/1 line 0" in done.stdout
+
+
+def test_breakdown_benchmark_refuses_bad_input_in_one_line(tmp_path):
+    root, docs = _breakdown_folder(tmp_path)
+    (tmp_path / "notes.npz").write_text("not numpy", encoding="utf-8")
+    np.savez(tmp_path / "other.npz", probs=np.zeros(3))
+    from training.evaluate import save_predictions
+    save_predictions(tmp_path / "one.npz", docs[:1], [np.zeros(len(docs[0].lines))])
+    cases = [(["--predictions", str(tmp_path / "notes.npz")], "is not a predictions file"),
+             (["--predictions", str(tmp_path / "other.npz")], "is not a predictions file"),
+             (["--predictions", str(tmp_path / "missing.npz")], "cannot read"),
+             (["--predictions", str(tmp_path / "one.npz")], "lacks 1 pages"),
+             (["--predictions", str(tmp_path / "p.npz"), "--sources", "nosuch"], "no source 'nosuch'"),
+             (["--predictions", str(tmp_path / "p.npz"), "--examples", "-1"], "--examples")]
+    for args, message in cases:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), "--datasets", str(root),
+                               "--sources", "toy", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+
+
+@pytest.mark.parametrize("script", ["breakdown.py", "nested.py", "quality.py", "speed.py"])
+def test_a_missing_datasets_folder_is_one_line(tmp_path, script):
+    extra = {"breakdown.py": ["--predictions", "p.npz"], "quality.py": ["--peers", "none"]}.get(script, [])
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--datasets", str(tmp_path / "no"),
+                           *extra], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr, done.stderr

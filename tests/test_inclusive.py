@@ -189,6 +189,32 @@ def test_evaluate_scores_inclusive_mode_where_the_fold_model_has_it(tmp_path):
         load_predictions(path, inclusive=True)
 
 
+@pytest.mark.parametrize("content", ["text", "npy", "npz-other", "npz-offsets", "truncated", "empty"])
+def test_a_file_that_is_not_predictions_is_refused_in_one_line(tmp_path, content):
+    path = tmp_path / "p.npz"
+    good = {"doc_ids": np.array(["a/1"]), "offsets": np.array([0, 2]), "probs": np.array([0.1, 0.9])}
+    if content == "text":
+        path.write_text("doc_id\tprob\n", encoding="utf-8")
+    elif content == "npy":
+        with open(path, "wb") as fh:
+            np.save(fh, np.arange(3))
+    elif content == "npz-other":
+        np.savez(path, probs=np.zeros(2))
+    elif content == "npz-offsets":      # offsets that do not cover the probabilities
+        np.savez(path, **{**good, "offsets": np.array([0, 5])})
+    elif content == "truncated":
+        np.savez(tmp_path / "full.npz", **good)
+        path.write_bytes((tmp_path / "full.npz").read_bytes()[:200])
+    else:
+        path.write_bytes(b"")
+    # (a well-formed file without the inclusive array says that instead: tested above)
+    for inclusive in (False,) if content == "npz-offsets" else (False, True):
+        with pytest.raises(ValueError, match="is not a predictions file; write one with `unboil evaluate"):
+            load_predictions(path, inclusive=inclusive)
+    np.savez(path, **good)      # and the same arrays, whole, load
+    assert list(load_predictions(path)) == ["a/1"]
+
+
 def test_inclusive_trees_round_trip_and_are_checked_on_load(two_convention_model, tmp_path):
     from inference.model import INCLUSIVE_PREFIX, Model
     from inference.modelfile import ModelFileError

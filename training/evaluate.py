@@ -193,11 +193,31 @@ def save_predictions(path, docs: list[Document], probs: list[np.ndarray],
 
 def load_predictions(path, inclusive: bool = False) -> dict[str, np.ndarray]:
     """``{doc_id: P(boilerplate) per line}`` from ``save_predictions``; with
-    ``inclusive``, the inclusive-mode ones (documents without them are left out)."""
-    with np.load(path, allow_pickle=False) as z:
-        key = "probs_inclusive" if inclusive else "probs"
+    ``inclusive``, the inclusive-mode ones (documents without them are left out).
+
+    OSError if the file cannot be read; ValueError, with one line that says so, if it
+    is not a predictions file (it is read with ``allow_pickle=False``: no code runs)."""
+    key = "probs_inclusive" if inclusive else "probs"
+    not_predictions = ValueError(f"{path} is not a predictions file; write one with "
+                                 "`unboil evaluate --predictions FILE`")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except OSError:
+        raise
+    except Exception as exc:    # a text or pickle file
+        raise not_predictions from exc
+    if not isinstance(z, np.lib.npyio.NpzFile):     # a lone .npy array
+        raise not_predictions
+    with z:
+        if not {"offsets", "doc_ids", "probs"} <= set(z.files):
+            raise not_predictions
         if key not in z.files:
             raise ValueError(f"{path} holds no inclusive-mode predictions")
-        off, probs = z["offsets"], z[key]
-        out = {str(d): probs[off[k]:off[k + 1]] for k, d in enumerate(z["doc_ids"])}
+        try:
+            off, doc_ids, probs = z["offsets"], z["doc_ids"], z[key]
+        except Exception as exc:    # a damaged member
+            raise not_predictions from exc
+    if len(off) != len(doc_ids) + 1 or off[-1] != len(probs):
+        raise not_predictions
+    out = {str(d): probs[off[k]:off[k + 1]] for k, d in enumerate(doc_ids)}
     return {d: p for d, p in out.items() if not (len(p) and np.isnan(p[0]))}
