@@ -31,8 +31,9 @@ from inference.textio import atomic_open  # noqa: E402
 from training.breakdown import KINDS, breakdown, decode, line_shares  # noqa: E402
 from training.cli import seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
-from training.evaluate import load_predictions  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
+
+from quality import predictions_or_exit  # noqa: E402  (read and refused as quality.py does)
 
 log = logging.getLogger("breakdown")
 EXAMPLE_CHARS = 110
@@ -95,10 +96,7 @@ def main(argv=None) -> int:
         root = datasets_root(args.datasets)
     except DatasetsNotFoundError as exc:
         ap.error(str(exc))
-    try:
-        saved = load_predictions(args.predictions)
-    except (OSError, ValueError) as exc:    # one line, no traceback
-        ap.error(f"cannot read {args.predictions}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
+    saved = predictions_or_exit(ap, args.predictions)
     try:
         docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
     except DatasetsNotFoundError as exc:    # no such source in the folder

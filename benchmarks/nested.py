@@ -67,10 +67,10 @@ def main(argv=None) -> int:
     except ValueError as exc:
         ap.error(str(exc))
     try:
-        root = datasets_root(args.datasets)
-    except DatasetsNotFoundError as exc:
+        docs = load_sources(datasets_root(args.datasets), [s for s in args.sources.split(",") if s],
+                            limit=args.limit, n_jobs=2)
+    except DatasetsNotFoundError as exc:    # no folder, or no such source in it
         ap.error(str(exc))
-    docs = load_sources(root, [s for s in args.sources.split(",") if s], limit=args.limit, n_jobs=2)
     if args.labels:
         docs += read_label_dir(args.labels)
     outer = [s for s in args.outer.split(",") if s] if args.outer else None

@@ -97,6 +97,16 @@ def peers_problem(peers: list[str], known=PEERS) -> str | None:
     return None
 
 
+def predictions_or_exit(ap: argparse.ArgumentParser, path: str) -> dict:
+    """``load_predictions(path)``, or exit 2 with one line saying why it cannot be read."""
+    try:
+        return load_predictions(path)
+    except OSError as exc:
+        ap.error(f"cannot read {path}: {exc.strerror or exc}")
+    except ValueError as exc:   # not a predictions file
+        ap.error(str(exc))
+
+
 def _safe(fn, arg) -> str:
     try:
         return fn(arg)
@@ -129,11 +139,11 @@ def main(argv=None) -> int:
         ap.error(str(exc))
     sources = [s for s in args.sources.split(",") if s]
     if args.predictions:        # read before the pages load: a bad file is refused at once
-        try:
-            saved = load_predictions(args.predictions)
-        except (OSError, ValueError) as exc:    # one line, no traceback
-            ap.error(f"cannot read {args.predictions}: {exc.strerror}" if isinstance(exc, OSError) else str(exc))
-    docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
+        saved = predictions_or_exit(ap, args.predictions)
+    try:
+        docs = load_sources(root, sources, limit=args.limit, n_jobs=2)
+    except DatasetsNotFoundError as exc:    # no such source in the folder
+        ap.error(str(exc))
     labelled = read_label_dir(args.labels) if args.labels else []
     everything = docs + labelled
     t0 = time.perf_counter()

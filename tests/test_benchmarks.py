@@ -194,7 +194,6 @@ def test_breakdown_benchmark_refuses_bad_input_in_one_line(tmp_path):
              (["--predictions", str(tmp_path / "other.npz")], "is not a predictions file"),
              (["--predictions", str(tmp_path / "missing.npz")], "cannot read"),
              (["--predictions", str(tmp_path / "one.npz")], "lacks 1 pages"),
-             (["--predictions", str(tmp_path / "p.npz"), "--sources", "nosuch"], "no source 'nosuch'"),
              (["--predictions", str(tmp_path / "p.npz"), "--examples", "-1"], "--examples")]
     for args, message in cases:
         done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), "--datasets", str(root),
@@ -208,3 +207,13 @@ def test_a_missing_datasets_folder_is_one_line(tmp_path, script):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--datasets", str(tmp_path / "no"),
                            *extra], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("script", ["breakdown.py", "nested.py", "quality.py"])
+def test_a_source_the_folder_lacks_is_one_line(tmp_path, script):
+    root, _ = _breakdown_folder(tmp_path)
+    extra = {"breakdown.py": ["--predictions", str(tmp_path / "p.npz")], "quality.py": ["--peers", "none"]}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--datasets", str(root),
+                           "--sources", "toy,nosuch", *extra.get(script, [])],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no source 'nosuch'" in done.stderr and "Traceback" not in done.stderr, done.stderr
