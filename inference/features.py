@@ -36,10 +36,11 @@ __all__ = [
 # silently misread. Version 1 searched the whole page for the article's core;
 # version 2 stops the search at a comment header with an article's worth of prose
 # above it (CORE_MIN_PROSE_CHARS); version 3 counts each Chinese or Japanese
-# character as a word in the shape features (CJK_RANGES). Models of every version
-# listed still load.
+# character as a word in the shape features (CJK_RANGES); version 4 is version 2
+# (not 3) with comment sections whose header comes after them counted as below
+# one (see context_matrix). Models of every version listed still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2, 3)
+FEATURE_VERSIONS = (1, 2, 3, 4)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -375,7 +376,7 @@ SHAPE_NAMES = (
 def shape_matrix(enc: Encoded, version: int = FEATURE_VERSION) -> np.ndarray:
     """Cheap per-line shape features (n_lines × len(SHAPE_NAMES)), vectorised.
 
-    From feature ``version`` 3 on, each Chinese or Japanese character is a word
+    With feature ``version`` 3, each Chinese or Japanese character is a word
     (``CJK_RANGES``): before, a Chinese paragraph counted as one to three "words",
     a menu item's shape (docs/errors.md §9).
     """
@@ -392,7 +393,7 @@ def shape_matrix(enc: Encoded, version: int = FEATURE_VERSION) -> np.ndarray:
     first_letter = np.empty(len(word), dtype=bool)
     first_letter[0] = word[0]
     np.greater(word[1:], word[:-1], out=first_letter[1:])
-    if version >= 3:
+    if version == 3:
         cjk = word & _in_ranges(cp, CJK_RANGES)
         first_letter[1:] |= cjk[1:] | (word[1:] & cjk[:-1])    # a CJK character and what follows it start words
     key = line * 16
@@ -648,6 +649,15 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     # prose is more likely a reader's comment than the article
     headers = np.concatenate(([0.0], np.cumsum(marks[:, 0])))
     since_core = headers[i] - headers[np.minimum(core_i + 1, n)]     # < 0 before the core
+    if version == 4:
+        # WordPress and its kin put the comment form's header ("Leave a Reply") after the
+        # comments, with no header above them: a line below the core with a comment-meta
+        # line ("Reply", "says:", "9:42 am") between the core and it, and a header below
+        # it, sits in such a section, and counts as below one header.
+        meta = np.concatenate(([0.0], np.cumsum(marks[:, 1])))
+        meta_between = meta[i + 1] - meta[np.minimum(core_i + 1, n)] > 0
+        header_below = headers[end] - headers[i + 1] > 0
+        since_core = np.where((i > core_i) & (since_core <= 0) & meta_between & header_below, 1.0, since_core)
     put(np.where(i > core_i, np.log1p(np.maximum(since_core, 0.0)), 0.0))
     for w in MARK_WINDOWS:
         put(_window_mean(marks[:, 1], doc_of, offsets, w))

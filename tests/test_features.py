@@ -212,6 +212,49 @@ def test_core_is_searched_above_a_comment_header_with_an_article_above_it():
                                   F.context_matrix(score, shape, off, marks, version=1)[:, since])
 
 
+def _wordpress_page():
+    """menu, 12 prose lines (the core), 2 short lines, then 3 comments ("Ann says:" meta, the
+    comment) and the comment form's header "Leave a Reply" after them, and a footer."""
+    score = np.array([3.0] + [-3.0] * 12 + [2.0, 2.0] + [1.0, -2.0] * 3 + [2.0, 3.0])
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(80)
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    marks[[15, 17, 19], 1] = 1                # "Ann says:", "Bob says:", "Cy says:"
+    marks[21, 0] = 1                          # "Leave a Reply"
+    return score, shape, marks
+
+
+def test_version_4_counts_a_comment_section_whose_header_comes_after_it():
+    names = F.context_names()
+    since = names.index("log_comment_headers_since_core")
+    score, shape, marks = _wordpress_page()
+    off = F.doc_offsets([len(score)])
+    v2 = F.context_matrix(score, shape, off, marks, version=2)[:, since]
+    v4 = F.context_matrix(score, shape, off, marks, version=4)[:, since]
+    assert v2[:22].tolist() == [0.0] * 22               # the header is below: version 2 sees no section
+    # version 4: from the first meta line below the core to the header, one header's worth
+    assert v4[:15].tolist() == [0.0] * 15 and np.allclose(v4[15:21], np.log(2))
+    assert np.allclose(v4[21:], v2[21:])                # the header and what follows it: as before
+    # every other column is version 2's
+    others = [k for k in range(len(names)) if k != since]
+    np.testing.assert_array_equal(F.context_matrix(score, shape, off, marks, version=4)[:, others],
+                                  F.context_matrix(score, shape, off, marks, version=2)[:, others])
+    # without a header below, meta lines alone (dates and times in an article) mark nothing
+    no_header = marks.copy()
+    no_header[21, 0] = 0
+    assert not F.context_matrix(score, shape, off, no_header, version=4)[:, since].any()
+    # and a header on the next page of a batch is not this page's
+    both = F.context_matrix(np.concatenate([score, score]), np.vstack([shape, shape]),
+                            F.doc_offsets([len(score)] * 2), np.vstack([no_header, marks]), version=4)[:, since]
+    assert not both[:len(score)].any() and np.allclose(both[len(score):], v4)
+
+
+def test_version_4_shapes_are_version_2s():
+    enc = F.encode_lines(["这是一个中文段落，有很多字。", "Plain English words here."])
+    np.testing.assert_array_equal(F.shape_matrix(enc, version=4), F.shape_matrix(enc, version=2))
+    assert not np.array_equal(F.shape_matrix(enc, version=3), F.shape_matrix(enc, version=2))
+
+
 def test_context_matrix_refuses_an_unknown_feature_version():
     with pytest.raises(ValueError, match="feature version"):
         F.context_matrix(np.zeros(2), np.zeros((2, len(F.SHAPE_NAMES))), F.doc_offsets([2]),
