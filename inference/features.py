@@ -38,7 +38,8 @@ __all__ = [
 # above it (CORE_MIN_PROSE_CHARS); version 3 counts each Chinese or Japanese
 # character as a word in the shape features (CJK_RANGES); version 4 is version 2
 # (not 3) with comment sections whose header comes after them counted as below
-# one (see context_matrix). Models of every version listed still load.
+# one (see context_matrix; nested in session 24, not adopted). Models of every
+# version listed still load.
 FEATURE_VERSION = 2
 FEATURE_VERSIONS = (1, 2, 3, 4)
 N_WORD_FEATURES = 2 ** 18

@@ -20,7 +20,8 @@ its last content line. Kinds (``KINDS``), in the order of a page:
   punctuation and at least 3 words, ``training.baselines.c4_keep``);
 * ``dropped: article missed`` — the page kept less than ``MISSED_SHARE`` of its
   content words (a missed page's every dropped content line is this kind);
-* ``dropped: sentence`` / ``dropped: other line`` — headings, bylines, list items.
+* ``dropped: sentence`` / ``dropped: other line`` (headings, bylines, list items) —
+  from an article that was found.
 
     >>> table = breakdown(docs, [decode(d.lines, p) for d, p in zip(docs, probs)])
     >>> table["dragnet"]["kept: after the article, sentence"]

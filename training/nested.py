@@ -18,7 +18,7 @@ A candidate sets any of ``CANDIDATE_KEYS``. Candidates with the same ``stage1_fo
 ``stage1_draws`` and ``stage1_tol`` (the folds of stage 1's out-of-fold scores, which stage 2
 learns from, how many groupings of the sources into those folds, and where stage 1's L-BFGS
 stops) share their stage 1, whatever their
-``feature_version`` (it changes only stage 2's shape features, which stage 1 never reads);
+``feature_version`` (it changes only stage 2's features, which stage 1 never reads);
 when the grid holds several values of them, every candidate's inner source is scored from one
 stage 1 fitted without that source (one source per fold; with the candidate's own
 ``stage1_tol``, which changes that stage 1 too), since each candidate's own
@@ -180,7 +180,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         inner_sources = [s for s in scored if s != outer]
         fold = {"inner": {n: {} for n in names}, "outer": {}}
         test_design = stage1_design([l for d in test_docs for l in d.lines])    # shared by every stage 1
-        # stage 1 depends on its folds, groupings and tolerance; the feature version changes only stage 2's shapes
+        # stage 1 depends on its folds, groupings and tolerance; the feature version changes only stage 2's features
         stage1 = functools.lru_cache(maxsize=None)(
             lambda n_folds, draws, tol: _stage1_fit(train_docs, seed, n_folds, draws, tol))
         inputs = functools.lru_cache(maxsize=None)(
