@@ -35,7 +35,6 @@ from training.metrics import shingle_scores  # noqa: E402
 
 from quality import predictions_or_exit  # noqa: E402  (read and refused as quality.py does)
 
-log = logging.getLogger("breakdown")
 EXAMPLE_CHARS = 110
 
 
