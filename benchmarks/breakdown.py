@@ -31,7 +31,7 @@ from inference.textio import atomic_open  # noqa: E402
 from training.breakdown import KINDS, breakdown, decode, line_shares  # noqa: E402
 from training.cli import seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
-from training.metrics import shingle_scores  # noqa: E402
+from training.evaluate import score_documents  # noqa: E402
 
 from quality import predictions_or_exit  # noqa: E402  (read and refused as quality.py does)
 
@@ -109,9 +109,10 @@ def main(argv=None) -> int:
         ap.error(f"{args.predictions} has another number of lines for {wrong}: run evaluate on the same data")
     decoded = [decode(d.lines, p) for d, p in zip(docs, probs)]
     table = breakdown(docs, decoded)
-    shingle = {src: shingle_scores([("\n".join(l for l, k in zip(d.lines, keep) if k), d.gold_text())
-                                    for d, (keep, _) in zip(docs, decoded) if d.source == src])
-               for src in table}
+    shingle = {}
+    for src in table:
+        idx = [k for k, d in enumerate(docs) if d.source == src]
+        shingle[src] = score_documents([docs[k] for k in idx], [decoded[k][0] for k in idx])["shingle"]
     print(format_table(table, shingle))
     if args.examples:
         print(examples(docs, decoded, probs, args.examples, args.seed))

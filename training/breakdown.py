@@ -28,12 +28,11 @@ its last content line. Kinds (``KINDS``), in the order of a page:
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .baselines import c4_keep
 from .labels import CONTENT, Document
+from .metrics import _WORD     # the shingle metric's own tokens, so shares count what it counts
 
 __all__ = ["KINDS", "MISSED_SHARE", "decode", "line_kinds", "line_shares", "page_shares", "breakdown"]
 
@@ -49,7 +48,6 @@ KINDS = (
     "dropped: other line",
 )
 MISSED_SHARE = 0.1      # a page that keeps less than this share of its content words missed its article
-_WORD = re.compile(r"\w+")     # the shingle metric's tokens
 
 
 def decode(lines: list[str], probs) -> tuple[np.ndarray, bool]:
@@ -60,15 +58,19 @@ def decode(lines: list[str], probs) -> tuple[np.ndarray, bool]:
     return keep, bool((keep != keep_mask(lines, probs, min_chars=0)).any())
 
 
-def _words(lines: list[str]) -> np.ndarray:
-    return np.array([len(_WORD.findall(l)) for l in lines], dtype=np.int64)
+def _page(doc: Document, keep) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``keep`` as bools, and per line: is it content, how many words (the metric's tokens)."""
+    content = np.array([lab == CONTENT for lab in doc.labels], dtype=bool)
+    words = np.array([len(_WORD.findall(l)) for l in doc.lines], dtype=np.int64)
+    return np.asarray(keep, dtype=bool), content, words
 
 
 def line_kinds(doc: Document, keep, kept_whole: bool = False) -> list[str | None]:
     """The error kind of each line of ``doc`` under ``keep`` (None: right, or no words)."""
-    keep = np.asarray(keep, dtype=bool)
-    content = np.array([lab == CONTENT for lab in doc.labels], dtype=bool)
-    words = _words(doc.lines)
+    return _kinds(doc, *_page(doc, keep), kept_whole)
+
+
+def _kinds(doc, keep, content, words, kept_whole) -> list[str | None]:
     sentence = c4_keep(doc.lines)
     where = np.flatnonzero(content)
     first, last = (where[0], where[-1]) if len(where) else (len(doc.lines), -1)
@@ -94,12 +96,10 @@ def line_kinds(doc: Document, keep, kept_whole: bool = False) -> list[str | None
 def line_shares(doc: Document, keep, kept_whole: bool = False) -> list[tuple[str, float] | None]:
     """Per line, its error kind and its share of the page: of the page's kept words for
     ``kept`` kinds, of its content words for ``dropped`` kinds (None: a right line)."""
-    keep = np.asarray(keep, dtype=bool)
-    content = np.array([lab == CONTENT for lab in doc.labels], dtype=bool)
-    words = _words(doc.lines)
+    keep, content, words = _page(doc, keep)
     totals = {"kept": words[keep].sum(), "dropped": words[content].sum()}
     return [None if kind is None else (kind, w / totals[kind.split(":")[0]])
-            for kind, w in zip(line_kinds(doc, keep, kept_whole), words.tolist())]
+            for kind, w in zip(_kinds(doc, keep, content, words, kept_whole), words.tolist())]
 
 
 def page_shares(doc: Document, keep, kept_whole: bool = False) -> dict[str, float]:
