@@ -54,7 +54,7 @@ def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
     docs = _docs()
     lines_of = {s: sum(len(d.lines) for d in docs if d.source == s) for s in "abcd"}
     stage1_sources, stage2_sizes = [], []
-    real1, real2 = N.fit_stage1_oof, N.fit_stage2
+    real1, real2 = N.fit_stage1_oof, N.fit_stage2_bags
 
     def spy1(train_docs, **kw):
         stage1_sources.append(({d.source for d in train_docs}, kw["n_folds"]))
@@ -65,7 +65,7 @@ def test_no_fold_ever_trains_on_the_source_it_scores(monkeypatch):
         return real2(ctx, y, w, **kw)
 
     monkeypatch.setattr(N, "fit_stage1_oof", spy1)
-    monkeypatch.setattr(N, "fit_stage2", spy2)
+    monkeypatch.setattr(N, "fit_stage2_bags", spy2)
     report = N.nested_evaluate(docs, N.parse_grid(["switch_cost=0,0.5", "stage2_trees=5"]),
                                outer_sources=["a", "b"])
     assert stage1_sources == [({"b", "c", "d"}, 4), ({"a", "c", "d"}, 4)]
@@ -123,7 +123,7 @@ def test_candidates_differing_in_stage1_draws_share_the_inner_input_and_not_thei
     are scored from the one-source-per-fold stage 1, and their stage 2 fits see their own groupings."""
     docs = _docs(5)
     draws, scored, fitted = [], [], []
-    real_more, real_scores, real_fit = N.more_stage1_oof, N.tree_scores, N.fit_stage2
+    real_more, real_scores, real_fit = N.more_stage1_oof, N.tree_scores, N.fit_stage2_bags
 
     def spy_more(*a, **kw):
         draws.append((kw["n_folds"], kw["draws"]))
@@ -139,7 +139,7 @@ def test_candidates_differing_in_stage1_draws_share_the_inner_input_and_not_thei
 
     monkeypatch.setattr(N, "more_stage1_oof", spy_more)
     monkeypatch.setattr(N, "tree_scores", spy_scores)
-    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    monkeypatch.setattr(N, "fit_stage2_bags", spy_fit)
     report = N.nested_evaluate(docs, N.parse_grid(["stage1_draws=1,2", "stage2_trees=5"]), outer_sources=["a"])
     # (4 folds, 1 grouping), the one-source-per-fold input (3 training sources), (4 folds, 2 groupings)
     assert draws == [(4, 1), (3, 1), (4, 2)]
@@ -158,7 +158,7 @@ def test_candidates_differing_in_feature_version_share_stage1_and_get_their_own_
     for d in docs[::4]:                                  # some Chinese lines, where the versions differ
         d.lines[0] = "市议会周一批准了这座新桥的建设计划，预计明年春天开工。"
     stage1, versions, fitted = [], [], []
-    real1, real_shape, real_fit = N.fit_stage1_oof, N.F.shape_matrix, N.fit_stage2
+    real1, real_shape, real_fit = N.fit_stage1_oof, N.F.shape_matrix, N.fit_stage2_bags
 
     def spy1(train_docs, **kw):
         stage1.append(kw["n_folds"])
@@ -174,7 +174,7 @@ def test_candidates_differing_in_feature_version_share_stage1_and_get_their_own_
 
     monkeypatch.setattr(N, "fit_stage1_oof", spy1)
     monkeypatch.setattr(N.F, "shape_matrix", spy_shape)
-    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    monkeypatch.setattr(N, "fit_stage2_bags", spy_fit)
     report = N.nested_evaluate(docs, N.parse_grid(["feature_version=2,3", "stage2_trees=5"]), outer_sources=["a"])
     assert stage1 == [4]
     assert versions.count(3) == 2                          # the training lines' shapes, the test lines'
@@ -230,7 +230,7 @@ def test_candidates_differing_in_stage1_tol_get_their_own_stage1_and_inner_input
 def test_candidates_differing_in_stage2_word_weight_share_stage1_not_their_stage2(monkeypatch):
     docs = _docs(5)
     stage1, fitted = [], []
-    real1, real_fit = N.fit_stage1_oof, N.fit_stage2
+    real1, real_fit = N.fit_stage1_oof, N.fit_stage2_bags
 
     def spy1(train_docs, **kw):
         stage1.append(kw["n_folds"])
@@ -241,7 +241,7 @@ def test_candidates_differing_in_stage2_word_weight_share_stage1_not_their_stage
         return real_fit(ctx, y, w, **kw)
 
     monkeypatch.setattr(N, "fit_stage1_oof", spy1)
-    monkeypatch.setattr(N, "fit_stage2", spy_fit)
+    monkeypatch.setattr(N, "fit_stage2_bags", spy_fit)
     report = N.nested_evaluate(docs, N.parse_grid(["stage2_word_weight=log,sqrt", "stage2_trees=5"]),
                                outer_sources=["a"])
     assert stage1 == [4]
@@ -250,6 +250,34 @@ def test_candidates_differing_in_stage2_word_weight_share_stage1_not_their_stage
     assert len(report["folds"]["a"]["outer"]) == 2
     with pytest.raises(ValueError, match="stage2_word_weight"):
         N.parse_grid(["stage2_word_weight=cubic"])
+
+
+def test_a_grid_over_bags_fits_the_largest_count_once_and_scores_as_each_alone(monkeypatch):
+    """stage2_bags=1,2 fits 2 bags per fit, and each count scores exactly as when run alone."""
+    docs = _docs(5)
+    bags, averaged, real_fit, real_avg = [], [], N.fit_stage2_bags, N.average_trees
+
+    def spy_fit(ctx, y, w, **kw):
+        bags.append(kw["bags"])
+        return real_fit(ctx, y, w, **kw)
+
+    def spy_avg(parts):
+        averaged.append(len(parts))
+        return real_avg(parts)
+
+    monkeypatch.setattr(N, "fit_stage2_bags", spy_fit)
+    monkeypatch.setattr(N, "average_trees", spy_avg)
+    both = N.nested_evaluate(docs, N.parse_grid(["stage2_bags=1,2", "stage2_trees=5"]), outer_sources=["a"])
+    inner, outer = 3, 1
+    assert bags == [2] * (inner + outer)
+    assert averaged == [1, 2] * (inner + outer)     # each count scored from its first bags
+    monkeypatch.setattr(N, "fit_stage2_bags", real_fit)
+    monkeypatch.setattr(N, "average_trees", real_avg)
+    for k, name in zip((1, 2), both["candidates"]):
+        alone = N.nested_evaluate(docs, N.parse_grid([f"stage2_bags={k}", "stage2_trees=5"]), outer_sources=["a"])
+        assert alone["candidates"] == [name]
+        assert alone["folds"]["a"]["inner"][name] == both["folds"]["a"]["inner"][name]
+        assert alone["folds"]["a"]["outer"][name] == both["folds"]["a"]["outer"][name]
 
 
 def test_an_outer_fold_trains_on_its_documents_in_train_s_order(monkeypatch):

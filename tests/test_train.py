@@ -127,6 +127,24 @@ def test_stage2_bags_average_their_ensembles_and_bag_0_is_the_single_ensemble():
     assert all(np.array_equal(two[k], again[k]) for k in two)
 
 
+def test_the_first_k_bags_of_a_larger_fit_are_the_fit_with_k_bags():
+    """nested.py compares bag counts by fitting the largest only: that must be exact."""
+    from training.train import average_trees, fit_stage2, fit_stage2_bags
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3000, 4))
+    y = (x[:, 0] - x[:, 2] + rng.normal(size=3000) > 0).astype(float)
+    x[:, 3] = rng.integers(0, 5, size=3000)
+    names = ["a", "b", "c", "log_words"]
+    parts = fit_stage2_bags(x, y, np.ones(3000), seed=7, trees=5, bags=3, max_lines=2000, names=names)
+    assert len(parts) == 3
+    for k in (1, 2, 3):
+        direct = fit_stage2(x, y, np.ones(3000), seed=7, trees=5, bags=k, max_lines=2000, names=names)
+        merged = average_trees(parts[:k])
+        assert direct.keys() == merged.keys()
+        assert all(np.array_equal(direct[key], merged[key]) for key in direct)
+    assert not np.array_equal(parts[0]["tree_value"], parts[1]["tree_value"])    # each bag its own sample
+
+
 def test_stage2_bags_take_turns_over_the_groupings_they_are_given():
     """With one context per grouping of stage 1's folds, bag b learns from grouping b % n:
     two bags over two groupings are bag 0 on the first and bag 1 (seed + 1) on the second."""

@@ -26,7 +26,9 @@ out-of-fold scores would hand the inner source a weaker or stronger stage 1 than
 shipped model gives a new source, and the inner means would rank that, not the candidate
 (docs/experiments.md, session 15); candidates that differ
 only in how labels are decoded (threshold, switch cost, page fallback and its sentence test, headline search)
-share their stage-2 fits too, so a grid over the decode costs one set of fits. The
+share their stage-2 fits too, so a grid over the decode costs one set of fits; candidates that
+differ only in ``stage2_bags`` share their bags (bag b is the same fit whatever the count), so a
+grid over it fits the largest count once and the pair differs by the extra bags alone. The
 repository's own choices (``docs/experiments.md``) were made this way.
 """
 from __future__ import annotations
@@ -47,9 +49,9 @@ from .datasets import INCLUSIVE_SOURCES
 from .evaluate import score_documents
 from .labels import Document
 from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES, STAGE2_WORD_WEIGHT,
-                    STAGE2_WORD_WEIGHTS, _stage1_logits, default_columns,
-                    design_version, fit_stage1_oof, fit_stage2, more_stage1_oof, stage1_design, stage2_inputs,
-                    training_order)
+                    STAGE2_WORD_WEIGHTS, _stage1_logits, average_trees, default_columns,
+                    design_version, fit_stage1_oof, fit_stage2_bags, more_stage1_oof, stage1_design,
+                    stage2_inputs, training_order)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
 
@@ -198,21 +200,29 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
             # (with the candidate's own tolerance: that changes the fitted stage 1 itself).
             inner_ctx = ctxs[0] if one_stage1 else inputs(len({d.source for d in train_docs}), 1, tol, version)[0][0]
             mine = [(n, c) for n, c in zip(names, candidates) if _stage1_key(c) == (n_folds, draws, tol, version)]
-            for trees, bags, ww in sorted({_stage2_key(c) for _, c in mine}):
-                group = [(n, c) for n, c in mine if _stage2_key(c) == (trees, bags, ww)]
+            # candidates that differ only in their number of bags share the bags: bag b is the
+            # same fit whatever the count (fit_stage2_bags), so the largest count is fitted once
+            for trees, ww in sorted({_stage2_key(c) for _, c in mine}):
+                group = [(n, c) for n, c in mine if _stage2_key(c) == (trees, ww)]
+                most = max(c["stage2_bags"] for _, c in group)
                 for inner in inner_sources:
                     held_in = line_src == inner
-                    arrays = fit_stage2([m[~held_in] for m in ctxs], y[~held_in], [w[~held_in] for w in weights],
-                                        seed=seed, trees=trees, bags=bags, names=stage2_names, word_weight=ww)
+                    parts = fit_stage2_bags([m[~held_in] for m in ctxs], y[~held_in], [w[~held_in] for w in weights],
+                                            seed=seed, trees=trees, bags=most, names=stage2_names, word_weight=ww)
                     inner_docs = [d for d in train_docs if d.source == inner]
-                    probs = _split(_sigmoid(tree_scores(inner_ctx[held_in], arrays)), inner_docs)
+                    for bags in sorted({c["stage2_bags"] for _, c in group}):
+                        probs = _split(_sigmoid(tree_scores(inner_ctx[held_in], average_trees(parts[:bags]))),
+                                       inner_docs)
+                        for n, c in group:
+                            if c["stage2_bags"] == bags:
+                                fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
+                parts = fit_stage2_bags(ctxs, y, weights, seed=seed, trees=trees, bags=most, names=stage2_names,
+                                        word_weight=ww)
+                for bags in sorted({c["stage2_bags"] for _, c in group}):
+                    probs = _split(_sigmoid(tree_scores(test_ctx, average_trees(parts[:bags]))), test_docs)
                     for n, c in group:
-                        fold["inner"][n][inner] = _f1(inner_docs, probs, c)["f1"]
-                arrays = fit_stage2(ctxs, y, weights, seed=seed, trees=trees, bags=bags, names=stage2_names,
-                                    word_weight=ww)
-                probs = _split(_sigmoid(tree_scores(test_ctx, arrays)), test_docs)
-                for n, c in group:
-                    fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
+                        if c["stage2_bags"] == bags:
+                            fold["outer"][n] = {k: v for k, v in _f1(test_docs, probs, c).items() if k != "pages"}
         for n in names:
             fold["inner"][n]["mean"] = float(np.mean([fold["inner"][n][s] for s in inner_sources]))
         fold["chosen"] = max(names, key=lambda n: fold["inner"][n]["mean"])   # first on ties
@@ -228,8 +238,9 @@ def _stage1_key(c: dict) -> tuple:
 
 
 def _stage2_key(c: dict) -> tuple:
-    """What a candidate's stage-2 fits depend on, beyond its stage 1 (``_stage1_key``)."""
-    return c["stage2_trees"], c["stage2_bags"], c["stage2_word_weight"]
+    """What a candidate's stage-2 bags depend on, beyond its stage 1 (``_stage1_key``); its number
+    of bags only says how many of them it averages."""
+    return c["stage2_trees"], c["stage2_word_weight"]
 
 
 def _stage1_fit(train_docs, seed, n_folds, draws, tol=STAGE1_TOL):

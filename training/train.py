@@ -50,7 +50,7 @@ from .labels import BOILERPLATE, Document
 
 __all__ = ["train", "C_NGRAM", "export_trees", "N_FOLDS", "MAX_SOURCE_WEIGHT", "STAGE1_TOL",
            "STAGE2_WORD_WEIGHTS", "fit_stage1", "fit_stage1_oof", "more_stage1_oof", "stage2_inputs",
-           "default_columns", "fit_stage2", "average_trees", "default_stage2_weight",
+           "default_columns", "fit_stage2", "fit_stage2_bags", "average_trees", "default_stage2_weight",
            "stage1_design", "design_version", "source_weights", "data_summary", "training_order"]
 
 log = logging.getLogger(__name__)
@@ -400,6 +400,16 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
     (``STAGE1_DRAWS``): bag b then learns from ``ctx[b % len(ctx)]`` with its weights.
     ``names`` lists the columns of ``ctx`` (default: all of ``context_names()``).
     """
+    return average_trees(fit_stage2_bags(ctx, y, weight, seed=seed, trees=trees, bags=bags,
+                                         max_lines=max_lines, names=names, word_weight=word_weight))
+
+
+def fit_stage2_bags(ctx, y: np.ndarray, weight, *, seed: int = 0,
+                    trees: int = STAGE2_TREES, bags: int = STAGE2_BAGS, max_lines: int = STAGE2_MAX_LINES,
+                    names=None, word_weight: str = STAGE2_WORD_WEIGHT) -> list[dict]:
+    """``fit_stage2``'s ensembles one by one, each exported to tree arrays: the first k of them
+    are the bags of ``bags=k``, so ``average_trees(parts[:k])`` is ``fit_stage2(..., bags=k)``
+    and a comparison of bag counts fits the largest only (``training/nested.py``)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     ctxs = list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
@@ -410,7 +420,6 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
         raise ValueError(f"word_weight must be one of {STAGE2_WORD_WEIGHTS}, got {word_weight!r}")
     words = (names or F.context_names()).index("log_words")
     parts, check = [], ctxs[0][: min(len(y), 2000)]
-    want = np.zeros(len(check))
     for b in range(bags):
         c = ctxs[b % len(ctxs)]
         w_all = weights[b % len(ctxs)] * _word_factor(c[:, words], word_weight)
@@ -425,14 +434,13 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
         clf.fit(x, yy, sample_weight=w / w.mean())
         if list(clf.classes_) != [0.0, 1.0]:
             raise RuntimeError("stage 2 needs both classes in its sample")
-        parts.append(export_trees(clf))
-        want += clf.decision_function(check) / bags
-    arrays = average_trees(parts)
-    # the exported arrays must reproduce scikit-learn's own scores exactly
-    if not np.allclose(tree_scores(check, arrays), want, atol=1e-6):
-        raise RuntimeError("exported trees disagree with scikit-learn; this scikit-learn's tree layout "
-                           "is not supported by training/train.py:export_trees")
-    return arrays
+        part = export_trees(clf)
+        # the exported arrays must reproduce scikit-learn's own scores exactly
+        if not np.allclose(tree_scores(check, part), clf.decision_function(check), atol=1e-6):
+            raise RuntimeError("exported trees disagree with scikit-learn; this scikit-learn's tree layout "
+                               "is not supported by training/train.py:export_trees")
+        parts.append(part)
+    return parts
 
 
 def _word_factor(log_words: np.ndarray, how: str) -> np.ndarray:
