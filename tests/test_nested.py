@@ -190,7 +190,9 @@ def test_candidates_differing_in_feature_version_share_stage1_and_get_their_own_
 def test_the_same_seed_gives_the_same_report():
     docs = _docs(5)
     grid = N.parse_grid(["stage2_trees=5"])
-    assert N.nested_evaluate(docs, grid, outer_sources=["c"]) == N.nested_evaluate(docs, grid, outer_sources=["c"])
+    report = N.nested_evaluate(docs, grid, outer_sources=["c"])
+    assert report == N.nested_evaluate(docs, grid, outer_sources=["c"])
+    assert report["seed"] == 0 and N.nested_evaluate(docs, grid, seed=3, outer_sources=["c"])["seed"] == 3
 
 
 def test_too_few_sources_or_an_unknown_one_is_refused():

@@ -153,7 +153,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
                     outer_sources=None) -> dict:
     """Inner and outer shingle scores of every candidate, per outer source (see the module doc).
 
-    Returns ``{"candidates": [names], "folds": {outer: {"inner": {name: {source: f1, "mean": m}},
+    Returns ``{"candidates": [names], "seed": seed, "folds": {outer: {"inner": {name: {source: f1, "mean": m}},
     "outer": {name: {"f1", "precision", "recall"}}, "chosen": name}}}``.
     """
     docs = [d for d in docs if d.lines]
@@ -173,7 +173,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     names = [_name(c) for c in candidates]
     # the default mode's stage 2: every context feature but the convention column
     stage2_names, cols = default_columns()
-    report = {"candidates": names, "folds": {}}
+    report = {"candidates": names, "seed": seed, "folds": {}}
     for outer in outer_sources:
         t0 = time.perf_counter()
         train_docs = training_order([d for d in docs if d.source != outer], seed)    # as train() reads them
