@@ -217,3 +217,27 @@ def test_a_source_the_folder_lacks_is_one_line(tmp_path, script):
                            "--sources", "toy,nosuch", *extra.get(script, [])],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no source 'nosuch'" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_nested_seeds_pairs_reports_and_refuses_bad_ones_in_one_line(tmp_path):
+    from test_nested import FOUR, SHIPPED, _report
+    for seed in (0, 1):
+        for outer, gain in (("x", 0.01), ("y", -0.002)):
+            (tmp_path / f"r{seed}{outer}.json").write_text(
+                json.dumps(_report(seed, {outer: {SHIPPED: 0.9, FOUR: 0.9 + gain + seed / 100}})), encoding="utf-8")
+    script = str(ROOT / "benchmarks" / "nested_seeds.py")
+    files = sorted(str(p) for p in tmp_path.glob("r*.json"))
+    done = subprocess.run([sys.executable, script, *files, "--json", str(tmp_path / "s.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    row = next(l for l in done.stdout.splitlines() if l.startswith("| stage2_bags=4 |"))
+    assert "+0.0040 / +0.0140" in row and "+0.0090" in row, done.stdout
+    assert json.loads((tmp_path / "s.json").read_text())["seeds"] == [0, 1]
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    cases = [([str(tmp_path / "bad.json")], "cannot read"), ([str(tmp_path / "none.json")], "cannot read"),
+             ([str(tmp_path / "list.json")], "not a nested.py report"), (files[:3], "different outer folds"),
+             ([*files, "--baseline", "depth=3"], "KEY one of")]
+    for args, message in cases:
+        done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)

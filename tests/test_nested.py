@@ -297,3 +297,64 @@ def test_an_outer_fold_trains_on_its_documents_in_train_s_order(monkeypatch):
     monkeypatch.setattr(N, "fit_stage1_oof", spy)
     N.nested_evaluate(docs[::-1], N.parse_grid(["stage2_trees=5"]), outer_sources=["a"], seed=2)
     assert seen == [[d.doc_id for d in training_order([d for d in docs if d.source != "a"], 2)]]
+
+
+def _report(seed, inner_by_outer, candidates=None):
+    """A nested report by hand: {outer: {name: inner mean}} (outer F1 = inner mean + 0.01)."""
+    names = candidates or list(next(iter(inner_by_outer.values())))
+    return {"candidates": names, "seed": seed,
+            "folds": {o: {"inner": {n: {"mean": m} for n, m in by.items()},
+                          "outer": {n: {"f1": m + 0.01} for n, m in by.items()},
+                          "chosen": max(by, key=by.get)} for o, by in inner_by_outer.items()}}
+
+
+SHIPPED = N.candidate_name(N._defaults())
+FOUR = N.candidate_name(N.parse_candidate("stage2_bags=4"))
+
+
+def test_seeds_combine_into_paired_differences_with_the_shipped_baseline():
+    # seed 0 in one file per fold, seed 1 in one file; the baseline is the shipped setting
+    reports = [_report(0, {"x": {FOUR: 0.90, SHIPPED: 0.89}}), _report(0, {"y": {FOUR: 0.80, SHIPPED: 0.82}}),
+               _report(1, {"x": {FOUR: 0.95, SHIPPED: 0.91}, "y": {FOUR: 0.85, SHIPPED: 0.85}})]
+    s = N.combine_seeds(reports)
+    assert s["baseline"] == SHIPPED and s["seeds"] == [0, 1] and s["outers"] == ["x", "y"]
+    assert s["inner"][FOUR] == pytest.approx({0: 0.85, 1: 0.90})
+    assert s["inner"][SHIPPED] == pytest.approx({0: 0.855, 1: 0.88})
+    assert s["diff"][FOUR] == pytest.approx({0: -0.005, 1: 0.02})
+    assert s["fold_diff"][FOUR][0] == pytest.approx({"x": 0.01, "y": -0.02})
+    assert s["mean_diff"][FOUR] == pytest.approx(0.0075)
+    assert s["sd_diff"][FOUR] == pytest.approx(np.std([-0.005, 0.02], ddof=1))
+    assert s["mean_diff"][SHIPPED] == 0.0
+    assert s["outer"][FOUR] == pytest.approx({0: 0.86, 1: 0.91})
+    text = N.format_seeds(s)
+    row = next(l for l in text.splitlines() if l.startswith("| stage2_bags=4 |"))
+    assert "0.8500 / 0.9000" in row and "-0.0050 / +0.0200" in row and "+0.0075" in row and "| 2/4 |" in row
+    assert "| stage2_bags=2 (baseline) |" in text
+    assert "| 0 | +0.0100 | -0.0200 | -0.0050 |" in text        # per fold, seed 0
+    # another baseline: the differences change sign
+    assert N.combine_seeds(reports, FOUR)["mean_diff"][SHIPPED] == pytest.approx(-0.0075)
+
+
+def test_without_the_shipped_setting_the_first_candidate_is_the_baseline():
+    a, b = N.candidate_name(N.parse_candidate("switch_cost=1")), N.candidate_name(N.parse_candidate("switch_cost=2"))
+    s = N.combine_seeds([_report(5, {"x": {a: 0.5, b: 0.6}})])
+    assert s["baseline"] == a and s["mean_diff"][b] == pytest.approx(0.1) and np.isnan(s["sd_diff"][b])
+    assert N.short_names([a, b]) == {a: "switch_cost=1.0", b: "switch_cost=2.0"}
+    assert N.short_names([SHIPPED]) == {SHIPPED: "shipped"}
+
+
+@pytest.mark.parametrize("reports, message", [
+    ([], "no nested reports"),
+    ([{"candidates": [SHIPPED], "folds": {}}], "with its seed"),
+    ([_report(0, {"x": {SHIPPED: 0.9}}), _report(0, {"x": {SHIPPED: 0.8}})], "given twice"),
+    ([_report(0, {"x": {SHIPPED: 0.9}}), _report(1, {"y": {SHIPPED: 0.8}})], "different outer folds"),
+    ([_report(0, {"x": {SHIPPED: 0.9}}), _report(1, {"x": {FOUR: 0.8}})], "other candidates"),
+])
+def test_reports_that_cannot_be_paired_are_refused(reports, message):
+    with pytest.raises(ValueError, match=message):
+        N.combine_seeds(reports)
+
+
+def test_an_unknown_baseline_is_refused():
+    with pytest.raises(ValueError, match="not among"):
+        N.combine_seeds([_report(0, {"x": {SHIPPED: 0.9}})], FOUR)

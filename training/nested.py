@@ -53,7 +53,8 @@ from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES
                     design_version, fit_stage1_oof, fit_stage2_bags, more_stage1_oof, stage1_design,
                     stage2_inputs, training_order)
 
-__all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested"]
+__all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested",
+           "candidate_name", "combine_seeds", "format_seeds", "short_names"]
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,8 @@ def parse_candidate(spec: str) -> dict:
     return cand
 
 
-def _name(cand: dict) -> str:
+def candidate_name(cand: dict) -> str:
+    """A candidate as the name its reports use: every key=value, in CANDIDATE_KEYS order."""
     return " ".join(f"{k}={cand[k]}" for k in CANDIDATE_KEYS)
 
 
@@ -170,7 +172,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
     if len(scored) < 3:
         raise ValueError(f"nested leave-one-source-out needs at least 3 sources with >= {MIN_SOURCE_DOCS} "
                          f"documents; got {len(scored)}")
-    names = [_name(c) for c in candidates]
+    names = [candidate_name(c) for c in candidates]
     # the default mode's stage 2: every context feature but the convention column
     stage2_names, cols = default_columns()
     report = {"candidates": names, "seed": seed, "folds": {}}
@@ -291,4 +293,101 @@ def format_nested(report: dict) -> str:
         chosen = sum(folds[s]["chosen"] == n for s in outers)
         rows.append(f"| {n} | {inner:.4f} | {chosen}/{len(outers)} | "
                     + " | ".join(f"{folds[s]['outer'][n]['f1']:.3f}" for s in outers) + " |")
+    return "\n".join(rows)
+
+
+def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
+    """Several nested reports (any split into files by seed and outer fold) as one
+    decision statistic per candidate: its inner mean averaged over the outer folds,
+    per seed, and its *paired* difference with ``baseline`` (a candidate name; default:
+    the shipped settings if compared, else the first candidate) in the same seed,
+    averaged over the seeds with their sample standard deviation.
+
+    One seed's inner mean moves by up to 0.009 with the seed alone (docs/experiments.md,
+    session 24); candidates of one run share that seed's stage 1 and sample draws, so
+    their difference moves less, and its spread over seeds says by how much. Every seed
+    must cover the same outer folds and every report the same candidates: a statistic
+    over unequal folds would compare sources, not settings.
+
+    Returns ``{"candidates", "baseline", "seeds", "outers", "inner": {name: {seed: m}},
+    "diff": {name: {seed: d}}, "fold_diff": {name: {seed: {outer: d}}}, "mean_diff": {name: m},
+    "sd_diff": {name: s}, "outer": {name: {seed: mean outer F1}}}``.
+    """
+    if not reports:
+        raise ValueError("no nested reports given")
+    names = None
+    folds: dict[int, dict] = {}
+    for k, r in enumerate(reports):
+        if not isinstance(r, dict) or not {"candidates", "folds", "seed"} <= set(r):
+            raise ValueError(f"report {k + 1} is not a nested.py report with its seed "
+                             "(candidates, seed, folds); reports before the seed was recorded cannot be combined")
+        if names is None:
+            names = list(r["candidates"])
+        elif set(r["candidates"]) != set(names):
+            raise ValueError(f"report {k + 1} compares other candidates than report 1")
+        mine = folds.setdefault(int(r["seed"]), {})
+        for outer, fold in r["folds"].items():
+            if outer in mine:
+                raise ValueError(f"seed {r['seed']}, outer fold {outer!r} is given twice")
+            mine[outer] = fold
+    seeds = sorted(folds)
+    outers = sorted(folds[seeds[0]])
+    for s in seeds:
+        if sorted(folds[s]) != outers:
+            missing = sorted(set(outers) ^ set(folds[s]))
+            raise ValueError(f"seed {s} and seed {seeds[0]} cover different outer folds ({', '.join(missing)}); "
+                             "every seed needs the same folds")
+    if baseline is None:
+        shipped = candidate_name(_defaults())
+        baseline = shipped if shipped in names else names[0]
+    if baseline not in names:
+        raise ValueError(f"baseline {baseline!r} is not among the compared candidates")
+    inner = {n: {s: float(np.mean([folds[s][o]["inner"][n]["mean"] for o in outers])) for s in seeds} for n in names}
+    outer_f1 = {n: {s: float(np.mean([folds[s][o]["outer"][n]["f1"] for o in outers])) for s in seeds} for n in names}
+    fold_diff = {n: {s: {o: folds[s][o]["inner"][n]["mean"] - folds[s][o]["inner"][baseline]["mean"] for o in outers}
+                     for s in seeds} for n in names}
+    diff = {n: {s: inner[n][s] - inner[baseline][s] for s in seeds} for n in names}
+    mean_diff = {n: float(np.mean(list(diff[n].values()))) for n in names}
+    sd_diff = {n: float(np.std(list(diff[n].values()), ddof=1)) if len(seeds) > 1 else float("nan") for n in names}
+    return {"candidates": names, "baseline": baseline, "seeds": seeds, "outers": outers, "inner": inner,
+            "diff": diff, "fold_diff": fold_diff, "mean_diff": mean_diff, "sd_diff": sd_diff, "outer": outer_f1}
+
+
+def short_names(names: list[str]) -> dict[str, str]:
+    """Each candidate named by the keys whose values differ between the candidates."""
+    parsed = {n: dict(item.split("=", 1) for item in n.split()) for n in names}
+    keys = [k for k in CANDIDATE_KEYS if len({p.get(k) for p in parsed.values()}) > 1]
+    shipped = candidate_name(_defaults())
+    return {n: " ".join(f"{k}={parsed[n].get(k)}" for k in keys) or ("shipped" if n == shipped else n)
+            for n in names}
+
+
+def format_seeds(summary: dict) -> str:
+    """Two tables: per candidate, its inner mean per seed and its paired difference with the
+    baseline (mean, sd over seeds, folds gained); then each candidate's difference per fold and seed."""
+    seeds, outers, base = summary["seeds"], summary["outers"], summary["baseline"]
+    short = short_names(summary["candidates"])
+    head = " / ".join(f"s{s}" for s in seeds)
+    rows = [f"{len(seeds)} seeds x {len(outers)} outer folds; inner = the all-source inner mean averaged over "
+            f"the outer folds; difference = minus {short[base]} in the same seed", "",
+            f"| candidate | inner mean ({head}) | mean | minus baseline ({head}) | mean difference | sd over seeds "
+            "| folds gained | outer mean, reported only |",
+            "|---" * 8 + "|"]
+    for n in summary["candidates"]:
+        gained = sum(summary["fold_diff"][n][s][o] > 0 for s in seeds for o in outers)
+        rows.append(f"| {short[n]}{' (baseline)' if n == base else ''} | "
+                    + " / ".join(f"{summary['inner'][n][s]:.4f}" for s in seeds)
+                    + f" | {np.mean(list(summary['inner'][n].values())):.4f} | "
+                    + " / ".join(f"{summary['diff'][n][s]:+.4f}" for s in seeds)
+                    + f" | {summary['mean_diff'][n]:+.4f} | {summary['sd_diff'][n]:.4f} | "
+                    + f"{gained}/{len(seeds) * len(outers)} | "
+                    + f"{np.mean(list(summary['outer'][n].values())):.4f} |")
+    for n in summary["candidates"]:
+        if n == base:
+            continue
+        rows += ["", f"{short[n]} minus {short[base]}, inner mean per outer fold:", "",
+                 "| seed | " + " | ".join(outers) + " | mean |", "|---" * (len(outers) + 2) + "|"]
+        for s in seeds:
+            d = summary["fold_diff"][n][s]
+            rows.append(f"| {s} | " + " | ".join(f"{d[o]:+.4f}" for o in outers) + f" | {summary['diff'][n][s]:+.4f} |")
     return "\n".join(rows)
