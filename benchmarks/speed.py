@@ -99,9 +99,9 @@ def main(argv=None) -> int:
 
     try:
         root = datasets_root(args.datasets)
-    except DatasetsNotFoundError as exc:
+        docs = load_sources(root, SOURCES, limit=args.limit, n_jobs=2)
+    except DatasetsNotFoundError as exc:    # no folder, or no such source in it
         ap.error(str(exc))
-    docs = load_sources(root, SOURCES, limit=args.limit, n_jobs=2)
     work = Path(tempfile.mkdtemp(prefix="unboil-speed-"))
     try:
         text_dir, out = work / "text", work / "out"
