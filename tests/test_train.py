@@ -145,6 +145,24 @@ def test_the_first_k_bags_of_a_larger_fit_are_the_fit_with_k_bags():
     assert not np.array_equal(parts[0]["tree_value"], parts[1]["tree_value"])    # each bag its own sample
 
 
+def test_a_bag_whose_exported_trees_disagree_with_scikit_learn_is_refused(monkeypatch):
+    """A scikit-learn whose tree layout export_trees misreads must stop training, not ship wrong scores."""
+    import training.train as T
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 4))
+    y = (x[:, 0] > 0).astype(float)
+    x[:, 3] = rng.integers(0, 5, size=500)
+    real = T.export_trees
+
+    def misread(clf):
+        arrays = real(clf)
+        return dict(arrays, tree_value=arrays["tree_value"] * 1.5)
+
+    monkeypatch.setattr(T, "export_trees", misread)
+    with pytest.raises(RuntimeError, match="disagree with scikit-learn"):
+        T.fit_stage2_bags(x, y, np.ones(500), trees=3, bags=1, names=["a", "b", "c", "log_words"])
+
+
 def test_stage2_bags_take_turns_over_the_groupings_they_are_given():
     """With one context per grouping of stage 1's folds, bag b learns from grouping b % n:
     two bags over two groupings are bag 0 on the first and bag 1 (seed + 1) on the second."""
