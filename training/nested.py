@@ -311,7 +311,7 @@ def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
 
     Returns ``{"candidates", "baseline", "seeds", "outers", "inner": {name: {seed: m}},
     "diff": {name: {seed: d}}, "fold_diff": {name: {seed: {outer: d}}}, "mean_diff": {name: m},
-    "sd_diff": {name: s}, "outer": {name: {seed: mean outer F1}}}``.
+    "sd_diff": {name: s or None for one seed}, "outer": {name: {seed: mean outer F1}}}``.
     """
     if not reports:
         raise ValueError("no nested reports given")
@@ -348,7 +348,8 @@ def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
                      for s in seeds} for n in names}
     diff = {n: {s: inner[n][s] - inner[baseline][s] for s in seeds} for n in names}
     mean_diff = {n: float(np.mean(list(diff[n].values()))) for n in names}
-    sd_diff = {n: float(np.std(list(diff[n].values()), ddof=1)) if len(seeds) > 1 else float("nan") for n in names}
+    # one seed has no spread to measure: None (JSON null), not NaN, which JSON cannot hold
+    sd_diff = {n: float(np.std(list(diff[n].values()), ddof=1)) if len(seeds) > 1 else None for n in names}
     return {"candidates": names, "baseline": baseline, "seeds": seeds, "outers": outers, "inner": inner,
             "diff": diff, "fold_diff": fold_diff, "mean_diff": mean_diff, "sd_diff": sd_diff, "outer": outer_f1}
 
@@ -379,7 +380,8 @@ def format_seeds(summary: dict) -> str:
                     + " / ".join(f"{summary['inner'][n][s]:.4f}" for s in seeds)
                     + f" | {np.mean(list(summary['inner'][n].values())):.4f} | "
                     + " / ".join(f"{summary['diff'][n][s]:+.4f}" for s in seeds)
-                    + f" | {summary['mean_diff'][n]:+.4f} | {summary['sd_diff'][n]:.4f} | "
+                    + f" | {summary['mean_diff'][n]:+.4f} | "
+                    + ("n/a" if summary["sd_diff"][n] is None else f"{summary['sd_diff'][n]:.4f}") + " | "
                     + f"{gained}/{len(seeds) * len(outers)} | "
                     + f"{np.mean(list(summary['outer'][n].values())):.4f} |")
     for n in summary["candidates"]:
