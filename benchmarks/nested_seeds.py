@@ -3,7 +3,8 @@
 A nested run (``benchmarks/nested.py``) ranks candidates by their inner mean; the seed
 alone moves that mean by up to 0.009 (docs/experiments.md, session 24), more than the
 +0.002 the repository's rules ask of a change. Candidates compared in one run share
-the seed, so their *difference* moves less. This script reads the JSON reports of
+the seed, so their *difference* moves less (session 25: stage2_bags 4 against 2 moved
+by 0.0004 over three seeds where the inner mean moved by 0.009). This script reads the JSON reports of
 runs with several seeds (one file per seed and outer fold, or any other split) and
 prints, per candidate, the inner mean per seed, the paired difference with the
 baseline in each seed, and its mean and standard deviation over the seeds:
