@@ -16,7 +16,10 @@ baseline in each seed, and its mean and standard deviation over the seeds:
 
 Every seed must cover the same outer folds and every report the same candidates.
 The baseline is the shipped setting when it is compared (else the first candidate),
-or ``--baseline 'KEY=V ...'``.
+or ``--baseline 'KEY=V ...'``. ``--sources article`` (or a comma-separated list) takes
+each fold's inner mean over those inner sources only: ``article`` is the sources of the
+article convention, which the default mode's decode is chosen on (docs/experiments.md,
+session 26); the default, every inner source, is what chose everything else.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
+from training.datasets import ARTICLE_SOURCES, SOURCES  # noqa: E402
 from training.nested import candidate_name, combine_seeds, format_seeds, parse_candidate  # noqa: E402
 
 
@@ -38,12 +42,22 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", metavar="'KEY=V KEY=V'",
                     help="the candidate the others are paired with (unset keys: shipped; default: the shipped "
                          "settings if compared, else the first candidate)")
+    ap.add_argument("--sources", metavar="article|SRC,SRC",
+                    help="each fold's inner mean over these inner sources only; 'article' = "
+                         f"{','.join(ARTICLE_SOURCES)} (default: every inner source)")
     ap.add_argument("--json", help="write the combined statistic as JSON too")
     args = ap.parse_args(argv)
     try:
         baseline = candidate_name(parse_candidate(args.baseline)) if args.baseline else None
     except ValueError as exc:
         ap.error(str(exc))
+    sources = None
+    if args.sources is not None:
+        sources = list(ARTICLE_SOURCES) if args.sources == "article" else [s for s in args.sources.split(",") if s]
+        unknown = [s for s in sources if s not in SOURCES]
+        if not sources or unknown:
+            ap.error(f"--sources: unknown source {unknown[0]!r} (known: {', '.join(SOURCES)}, or 'article')"
+                     if unknown else "--sources: no source given")
     reports = []
     for path in args.reports:
         try:
@@ -53,7 +67,7 @@ def main(argv=None) -> int:
             print(f"nested_seeds.py: error: cannot read {path}: {exc}", file=sys.stderr)
             return 2
     try:
-        summary = combine_seeds(reports, baseline)
+        summary = combine_seeds(reports, baseline, sources)
     except (ValueError, KeyError, TypeError) as exc:
         print(f"nested_seeds.py: error: {exc if isinstance(exc, ValueError) else f'not a nested report ({exc!r})'}",
               file=sys.stderr)

@@ -240,7 +240,8 @@ def test_nested_seeds_pairs_reports_and_refuses_bad_ones_in_one_line(tmp_path):
     (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
     cases = [([str(tmp_path / "bad.json")], "cannot read"), ([str(tmp_path / "none.json")], "cannot read"),
              ([str(tmp_path / "list.json")], "not a nested.py report"), (files[:3], "different outer folds"),
-             ([*files, "--baseline", "depth=3"], "KEY one of")]
+             ([*files, "--baseline", "depth=3"], "KEY one of"), ([*files, "--sources", "nosuch"], "unknown source"),
+             ([*files, "--sources", ","], "no source given"), ([*files, "--sources", "article"], "none of the sources")]
     for args, message in cases:
         done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)

@@ -335,6 +335,27 @@ def test_seeds_combine_into_paired_differences_with_the_shipped_baseline():
     assert N.combine_seeds(reports, FOUR)["mean_diff"][SHIPPED] == pytest.approx(-0.0075)
 
 
+def test_seeds_combine_over_chosen_inner_sources_only():
+    # each fold's inner scores per source: the statistic over "a" and "b" ignores "c" (and the
+    # report's own all-source mean); a fold where neither was an inner source is refused
+    def rep(seed, by_outer):
+        return {"candidates": [SHIPPED, FOUR], "seed": seed,
+                "folds": {o: {"inner": {n: {**sc, "mean": 0.5} for n, sc in by.items()},
+                              "outer": {n: {"f1": 0.9} for n in by}, "chosen": SHIPPED} for o, by in by_outer.items()}}
+    reports = [rep(0, {"a": {SHIPPED: {"b": 0.8, "c": 0.9}, FOUR: {"b": 0.84, "c": 0.1}},
+                       "c": {SHIPPED: {"a": 0.6, "b": 0.7}, FOUR: {"a": 0.7, "b": 0.7}}})]
+    s = N.combine_seeds(reports, sources=["a", "b"])
+    assert s["sources"] == ["a", "b"]
+    assert s["fold_diff"][FOUR][0] == pytest.approx({"a": 0.04, "c": 0.05})
+    assert s["inner"][SHIPPED][0] == pytest.approx((0.8 + 0.65) / 2)
+    assert s["mean_diff"][FOUR] == pytest.approx(0.045)
+    assert "inner mean over a, b" in N.format_seeds(s)
+    assert N.combine_seeds(reports)["mean_diff"][FOUR] == 0.0       # all sources: the reports' own means
+    assert "all-source" in N.format_seeds(N.combine_seeds(reports))
+    with pytest.raises(ValueError, match="none of the sources d"):
+        N.combine_seeds(reports, sources=["d"])
+
+
 def test_without_the_shipped_setting_the_first_candidate_is_the_baseline():
     a, b = N.candidate_name(N.parse_candidate("switch_cost=1")), N.candidate_name(N.parse_candidate("switch_cost=2"))
     s = N.combine_seeds([_report(5, {"x": {a: 0.5, b: 0.6}})])

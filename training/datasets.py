@@ -27,7 +27,7 @@ from .labels import Document
 from .render import render_lines
 
 __all__ = [
-    "SOURCES", "INCLUSIVE_SOURCES", "RENDER_VERSION", "DatasetsNotFoundError", "datasets_root",
+    "SOURCES", "INCLUSIVE_SOURCES", "ARTICLE_SOURCES", "RENDER_VERSION", "DatasetsNotFoundError", "datasets_root",
     "default_cache_dir", "clean_gold", "load_source", "load_sources",
 ]
 
@@ -39,6 +39,8 @@ SOURCES = ("cleaneval-dev", "cleaneval-final", "cleanportaleval", "dragnet",
 # the text a reader came for, user comments, lists and tables included; the others
 # keep the article only. Training gives stage 2 this as an input (``inclusive``).
 INCLUSIVE_SOURCES = ("cleaneval-dev", "cleaneval-final")
+# ... and the sources of the article convention, the default mode's: the targets.
+ARTICLE_SOURCES = tuple(s for s in SOURCES if s not in INCLUSIVE_SOURCES)
 
 # Bump whenever render_lines, align_labels or clean_gold change what they
 # produce: cached documents of another version are not used.

@@ -296,12 +296,17 @@ def format_nested(report: dict) -> str:
     return "\n".join(rows)
 
 
-def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
+def combine_seeds(reports: list[dict], baseline: str | None = None, sources=None) -> dict:
     """Several nested reports (any split into files by seed and outer fold) as one
     decision statistic per candidate: its inner mean averaged over the outer folds,
     per seed, and its *paired* difference with ``baseline`` (a candidate name; default:
     the shipped settings if compared, else the first candidate) in the same seed,
     averaged over the seeds with their sample standard deviation.
+
+    ``sources``: the inner mean of each fold over these inner sources only (those of
+    them the fold scored; the outer source never is one), e.g. the sources of one
+    content convention (``ARTICLE_SOURCES``); ``None``: every inner source, as the
+    reports' own ``mean``.
 
     One seed's inner mean moves by up to 0.009 with the seed alone (docs/experiments.md,
     session 24); candidates of one run share that seed's stage 1 and sample draws, so
@@ -311,7 +316,7 @@ def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
 
     Returns ``{"candidates", "baseline", "seeds", "outers", "inner": {name: {seed: m}},
     "diff": {name: {seed: d}}, "fold_diff": {name: {seed: {outer: d}}}, "mean_diff": {name: m},
-    "sd_diff": {name: s or None for one seed}, "outer": {name: {seed: mean outer F1}}}``.
+    "sd_diff": {name: s or None for one seed}, "outer": {name: {seed: mean outer F1}}, "sources": sources}``.
     """
     if not reports:
         raise ValueError("no nested reports given")
@@ -342,16 +347,28 @@ def combine_seeds(reports: list[dict], baseline: str | None = None) -> dict:
         baseline = shipped if shipped in names else names[0]
     if baseline not in names:
         raise ValueError(f"baseline {baseline!r} is not among the compared candidates")
-    inner = {n: {s: float(np.mean([folds[s][o]["inner"][n]["mean"] for o in outers])) for s in seeds} for n in names}
+    fold_mean = functools.partial(_inner_mean, sources=None if sources is None else list(sources))
+    inner = {n: {s: float(np.mean([fold_mean(folds[s][o]["inner"][n]) for o in outers])) for s in seeds} for n in names}
     outer_f1 = {n: {s: float(np.mean([folds[s][o]["outer"][n]["f1"] for o in outers])) for s in seeds} for n in names}
-    fold_diff = {n: {s: {o: folds[s][o]["inner"][n]["mean"] - folds[s][o]["inner"][baseline]["mean"] for o in outers}
-                     for s in seeds} for n in names}
+    fold_diff = {n: {s: {o: fold_mean(folds[s][o]["inner"][n]) - fold_mean(folds[s][o]["inner"][baseline])
+                         for o in outers} for s in seeds} for n in names}
     diff = {n: {s: inner[n][s] - inner[baseline][s] for s in seeds} for n in names}
     mean_diff = {n: float(np.mean(list(diff[n].values()))) for n in names}
     # one seed has no spread to measure: None (JSON null), not NaN, which JSON cannot hold
     sd_diff = {n: float(np.std(list(diff[n].values()), ddof=1)) if len(seeds) > 1 else None for n in names}
     return {"candidates": names, "baseline": baseline, "seeds": seeds, "outers": outers, "inner": inner,
-            "diff": diff, "fold_diff": fold_diff, "mean_diff": mean_diff, "sd_diff": sd_diff, "outer": outer_f1}
+            "diff": diff, "fold_diff": fold_diff, "mean_diff": mean_diff, "sd_diff": sd_diff, "outer": outer_f1,
+            "sources": None if sources is None else list(sources)}
+
+
+def _inner_mean(inner: dict, sources=None) -> float:
+    """One candidate's inner mean in one fold: the report's own, or over ``sources`` alone."""
+    if sources is None:
+        return inner["mean"]
+    scored = [inner[s] for s in sources if s in inner]
+    if not scored:
+        raise ValueError(f"a fold scored none of the sources {', '.join(sources)} as an inner source")
+    return float(np.mean(scored))
 
 
 def short_names(names: list[str]) -> dict[str, str]:
@@ -369,7 +386,8 @@ def format_seeds(summary: dict) -> str:
     seeds, outers, base = summary["seeds"], summary["outers"], summary["baseline"]
     short = short_names(summary["candidates"])
     head = " / ".join(f"s{s}" for s in seeds)
-    rows = [f"{len(seeds)} seeds x {len(outers)} outer folds; inner = the all-source inner mean averaged over "
+    over = "all-source" if summary.get("sources") is None else f"inner mean over {', '.join(summary['sources'])}: the"
+    rows = [f"{len(seeds)} seeds x {len(outers)} outer folds; inner = the {over} inner mean averaged over "
             f"the outer folds; difference = minus {short[base]} in the same seed", "",
             f"| candidate | inner mean ({head}) | mean | minus baseline ({head}) | mean difference | sd over seeds "
             "| folds gained | outer mean, reported only |",
