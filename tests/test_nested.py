@@ -349,9 +349,9 @@ def test_seeds_combine_over_chosen_inner_sources_only():
     assert s["fold_diff"][FOUR][0] == pytest.approx({"a": 0.04, "c": 0.05})
     assert s["inner"][SHIPPED][0] == pytest.approx((0.8 + 0.65) / 2)
     assert s["mean_diff"][FOUR] == pytest.approx(0.045)
-    assert "inner mean over a, b" in N.format_seeds(s)
+    assert "inner mean over a, b," in N.format_seeds(s)
     assert N.combine_seeds(reports)["mean_diff"][FOUR] == 0.0       # all sources: the reports' own means
-    assert "all-source" in N.format_seeds(N.combine_seeds(reports))
+    assert "over every inner source" in N.format_seeds(N.combine_seeds(reports))
     with pytest.raises(ValueError, match="none of the sources d"):
         N.combine_seeds(reports, sources=["d"])
 

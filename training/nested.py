@@ -386,9 +386,9 @@ def format_seeds(summary: dict) -> str:
     seeds, outers, base = summary["seeds"], summary["outers"], summary["baseline"]
     short = short_names(summary["candidates"])
     head = " / ".join(f"s{s}" for s in seeds)
-    over = "all-source" if summary.get("sources") is None else f"inner mean over {', '.join(summary['sources'])}: the"
-    rows = [f"{len(seeds)} seeds x {len(outers)} outer folds; inner = the {over} inner mean averaged over "
-            f"the outer folds; difference = minus {short[base]} in the same seed", "",
+    over = "every inner source" if summary.get("sources") is None else ", ".join(summary["sources"])
+    rows = [f"{len(seeds)} seeds x {len(outers)} outer folds; inner = each fold's inner mean over {over}, averaged "
+            f"over the outer folds; difference = minus {short[base]} in the same seed", "",
             f"| candidate | inner mean ({head}) | mean | minus baseline ({head}) | mean difference | sd over seeds "
             "| folds gained | outer mean, reported only |",
             "|---" * 8 + "|"]
