@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import keep_freed_memory
-from .model import DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, load_model, split_lines
+from .model import DEFAULT_THRESHOLD, INCLUSIVE_THRESHOLD, MIN_ARTICLE_CHARS, load_model, split_lines
 from .modelfile import ModelFileError
 from . import batch as B
 from .textio import DECOMPRESS_ERRORS, InputError, broken_data, decode_text, open_binary
@@ -111,7 +111,8 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=_threshold, default=None, metavar="T",
                    help="a line is boilerplate when P(boilerplate) >= T, unless its neighbours outweigh "
                         "it (the labels are the page's most likely sequence); raise T to keep more, "
-                        f"lower it to drop more (default: the model's, usually {DEFAULT_THRESHOLD})")
+                        f"lower it to drop more (default: the model's for the mode, usually {DEFAULT_THRESHOLD}; "
+                        f"with --inclusive {INCLUSIVE_THRESHOLD})")
     p.add_argument("--min-chars", type=_min_chars, default=None, metavar="N",
                    help="when a document's content lines would hold fewer than N characters and the "
                         "model dropped sentences (or kept nothing), it found no article and every line "

@@ -9,7 +9,8 @@ One pipeline, batched over documents::
            convention is asked for, the article only or comments, lists and tables too)
          → P(boilerplate) per line (older models: logits smoothed along the page, SMOOTHING)
          → labels: the page's most likely content/boilerplate sequence, each change of
-           label costing SWITCH_COST (content_path; 0 = keep the lines below the threshold)
+           label costing SWITCH_COST (content_path; 0 = keep the lines below the threshold;
+           the inclusive mode has its own, INCLUSIVE_THRESHOLD and INCLUSIVE_SWITCH_COST)
          → or every line when the kept ones hold fewer than MIN_ARTICLE_CHARS
            characters and the dropped ones hold MIN_DROPPED_PROSE characters of
            sentences, or nothing is kept (no article found: nothing is emptied)
@@ -35,6 +36,7 @@ from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
+           "INCLUSIVE_THRESHOLD", "INCLUSIVE_SWITCH_COST",
            "MIN_DROPPED_PROSE", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
@@ -79,6 +81,13 @@ SMOOTHING = 0.0
 # seed 001's headline; docs/experiments.md). Trained models record it; a model file
 # without it uses 0, as it was trained.
 SWITCH_COST = 0.5
+# The inclusive mode decodes with its own threshold and switch cost. The default mode's
+# two are chosen on the sources of the article convention, the one it serves (since
+# session 26; docs/experiments.md); the inclusive mode's stay what nested cross-validation
+# on every source chose for both before. Trained models record them; a model file
+# without them decodes its inclusive mode with the default mode's.
+INCLUSIVE_THRESHOLD = 0.5
+INCLUSIVE_SWITCH_COST = 0.5
 # Lines featurised per vectorised call: bounds memory on huge inputs while
 # keeping per-call overhead small.
 BATCH_LINES = 20_000
@@ -168,7 +177,13 @@ class Model:
     # --- properties -----------------------------------------------------------
     @property
     def threshold(self) -> float:
+        """The default mode's threshold (``DEFAULT_THRESHOLD``)."""
         return float(self.header.get("threshold", DEFAULT_THRESHOLD))
+
+    @property
+    def inclusive_threshold(self) -> float:
+        """The inclusive mode's threshold (``INCLUSIVE_THRESHOLD``; older models: the default mode's)."""
+        return float(self.header.get("inclusive_threshold", self.threshold))
 
     @property
     def smoothing(self) -> float:
@@ -178,6 +193,14 @@ class Model:
     def switch_cost(self) -> float:
         """The cost of a label change between neighbouring lines (``SWITCH_COST``)."""
         return float(self.header.get("switch_cost", 0.0))
+
+    @property
+    def inclusive_switch_cost(self) -> float:
+        """The inclusive mode's switch cost (``INCLUSIVE_SWITCH_COST``; older models: the default mode's)."""
+        return float(self.header.get("inclusive_switch_cost", self.switch_cost))
+
+    def _switch_cost(self, inclusive: bool) -> float:
+        return self.inclusive_switch_cost if inclusive else self.switch_cost
 
     @property
     def min_chars(self) -> int:
@@ -309,13 +332,13 @@ class Model:
 
     def classify_many(self, docs, threshold: float | None = None, min_chars: int | None = None, *,
                       inclusive: bool = False) -> list[list[LineResult]]:
-        t, m = self._threshold(threshold), self._min_chars(min_chars)
         inclusive = self._check_inclusive(inclusive)
+        t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
         docs = [_as_lines(d) for d in docs]
         probs, nonblank = self._predict_parts(docs, inclusive)
         out = []
         for d, p, k in zip(docs, probs, nonblank):
-            keep = _keep(d, p, t, m, k, self.switch_cost, self.headline_lines, self.min_dropped_prose)
+            keep = _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose)
             out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
                         for line, kp, s in zip(d, keep.tolist(), p.tolist())])
         return out
@@ -334,10 +357,10 @@ class Model:
                      inclusive: bool = False) -> list[str]:
         """``clean_many`` for documents already split into lines of type str (the batch
         runner's, straight from ``split_lines``): no second pass to check them."""
-        t, m = self._threshold(threshold), self._min_chars(min_chars)
-        probs, nonblank = self._predict_parts(docs, self._check_inclusive(inclusive))
-        return [_join_kept(d, _keep(d, p, t, m, k, self.switch_cost, self.headline_lines,
-                                    self.min_dropped_prose), k)
+        inclusive = self._check_inclusive(inclusive)
+        t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
+        probs, nonblank = self._predict_parts(docs, inclusive)
+        return [_join_kept(d, _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose), k)
                 for d, p, k in zip(docs, probs, nonblank)]
 
     def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
@@ -346,8 +369,9 @@ class Model:
         where the input had one. ``inclusive``: see ``predict_proba``."""
         return self.clean_many([text_or_lines], threshold, min_chars, inclusive=inclusive)[0]
 
-    def _threshold(self, threshold):
-        t = self.threshold if threshold is None else float(threshold)
+    def _threshold(self, threshold, inclusive: bool = False):
+        mine = self.inclusive_threshold if inclusive else self.threshold
+        t = mine if threshold is None else float(threshold)
         if not 0.0 <= t <= 1.0 or t != t:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
         return t
@@ -562,6 +586,8 @@ def _checked_names(path, header: dict, key: str, default) -> list[str]:
 _DECODE_SETTINGS = (
     ("threshold", DEFAULT_THRESHOLD, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
     ("switch_cost", 0.0, False, lambda v: 0.0 <= v < float("inf"), "a finite number >= 0"),
+    ("inclusive_threshold", DEFAULT_THRESHOLD, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
+    ("inclusive_switch_cost", 0.0, False, lambda v: 0.0 <= v < float("inf"), "a finite number >= 0"),
     ("smoothing", 0.0, False, lambda v: 0.0 <= v <= 1.0, "a number between 0 and 1"),
     ("min_article_chars", MIN_ARTICLE_CHARS, True, lambda v: v >= 0, "a whole number >= 0"),
     ("headline_lines", 0, True, lambda v: v >= 0, "a whole number >= 0"),

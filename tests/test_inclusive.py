@@ -125,6 +125,32 @@ def test_inclusive_batch_equals_one_at_a_time(two_convention_model):
         two_convention_model.clean(d, inclusive=True) for d in docs]
 
 
+def test_each_mode_decodes_with_its_own_threshold_and_switch_cost(two_convention_model):
+    from inference.model import INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD, Model, keep_mask
+    model = two_convention_model
+    assert (model.inclusive_threshold, model.inclusive_switch_cost) == (INCLUSIVE_THRESHOLD, INCLUSIVE_SWITCH_COST)
+    assert model.card["parameters"]["inclusive_threshold"] == INCLUSIVE_THRESHOLD
+    rng = random.Random(7)
+    docs = [synthetic_page(rng, f"m/{k}", "m", False)[0].lines for k in range(4)]
+    # an inclusive decode that differs from the default one: each mode keeps by its own
+    other = Model(model.arrays, dict(model.header, inclusive_threshold=0.9, inclusive_switch_cost=0.0))
+    for m in (model, other):
+        for inclusive, t, c in ((False, m.threshold, m.switch_cost),
+                                (True, m.inclusive_threshold, m.inclusive_switch_cost)):
+            probs = m.predict_proba(docs, inclusive=inclusive)
+            want = [keep_mask(d, p, t, m.min_chars, c, m.headline_lines, m.min_dropped_prose).tolist()
+                    for d, p in zip(docs, probs)]
+            got = [[r.is_content for r in res] for res in m.classify_many(docs, inclusive=inclusive)]
+            assert got == want
+    assert other.clean_many(docs) == model.clean_many(docs)         # the default mode is untouched
+    # an explicit threshold is the caller's, in either mode
+    assert other.clean_many(docs, 0.9, inclusive=True) == other.clean_many(docs, inclusive=True)
+    # a model file from before the modes had their own decode: the inclusive mode decodes as the default
+    old = Model(model.arrays, {k: v for k, v in model.header.items()
+                               if k not in ("inclusive_threshold", "inclusive_switch_cost")} | {"threshold": 0.3})
+    assert (old.inclusive_threshold, old.inclusive_switch_cost) == (0.3, old.switch_cost)
+
+
 def test_cli_inclusive(two_convention_model, seed_model_path, tmp_path, capsys):
     path = tmp_path / "two.npz"
     two_convention_model.save(path)
@@ -187,6 +213,19 @@ def test_evaluate_scores_inclusive_mode_where_the_fold_model_has_it(tmp_path):
     save_predictions(path, docs, report["probabilities"])
     with pytest.raises(ValueError, match="no inclusive-mode predictions"):
         load_predictions(path, inclusive=True)
+    # each mode's column decodes as that mode of the fold models would: the inclusive one by its own
+    # threshold and switch cost (the same fits: the default column does not move)
+    from inference.model import INCLUSIVE_THRESHOLD, keep_mask
+    from training.evaluate import score_documents
+    assert report["inclusive_threshold"] == INCLUSIVE_THRESHOLD and "inclusive: threshold" in text
+    loose = evaluate(docs, "loso", inclusive_sources=("forum",), inclusive_threshold=0.9, inclusive_switch_cost=0.0)
+    assert (loose["inclusive_threshold"], loose["inclusive_switch_cost"]) == (0.9, 0.0)
+    news_docs = [d for d in docs if d.source == "news"]
+    news_probs = [p for d, p in zip(docs, loose["probabilities_inclusive"]) if d.source == "news"]
+    want = score_documents(news_docs, [keep_mask(d.lines, p, 0.9, loose["min_chars"], 0.0, loose["headline_lines"],
+                                                 loose["min_dropped_prose"]) for d, p in zip(news_docs, news_probs)])
+    assert loose["sources"]["news"][INCLUSIVE_SYSTEM]["shingle"] == want["shingle"]
+    assert loose["sources"]["news"]["unboil"] == report["sources"]["news"]["unboil"]
 
 
 @pytest.mark.parametrize("content", ["text", "npy", "npz-other", "npz-offsets", "truncated", "empty"])

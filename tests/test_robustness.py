@@ -621,10 +621,18 @@ def test_a_model_file_without_min_article_chars_uses_the_default(seed_model_path
     assert load_model(path).min_chars == MIN_ARTICLE_CHARS
 
 
+@pytest.mark.parametrize("key", ["switch_cost", "inclusive_switch_cost"])
 @pytest.mark.parametrize("value", ["some", -0.1, float("inf"), True, None])
-def test_a_bad_switch_cost_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
-    path = _variant(seed_model_path, tmp_path / "c.npz", header=lambda h: h.__setitem__("switch_cost", value))
-    with pytest.raises(ModelFileError, match="switch_cost"):
+def test_a_bad_switch_cost_in_the_header_gets_a_model_file_error(key, value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "c.npz", header=lambda h: h.__setitem__(key, value))
+    with pytest.raises(ModelFileError, match=key):
+        load_model(path)
+
+
+@pytest.mark.parametrize("value", ["high", 7, -0.5, None])
+def test_a_bad_inclusive_threshold_in_the_header_gets_a_model_file_error(value, seed_model_path, tmp_path):
+    path = _variant(seed_model_path, tmp_path / "t.npz", header=lambda h: h.__setitem__("inclusive_threshold", value))
+    with pytest.raises(ModelFileError, match="inclusive_threshold"):
         load_model(path)
 
 

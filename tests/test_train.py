@@ -72,6 +72,7 @@ def test_the_feature_version_trained_on_is_recorded_and_an_unknown_one_refused(s
     ({"smoothing": True}, "smoothing"), ({"min_article_chars": 2.5}, "min_article_chars"),
     ({"min_article_chars": -1}, "min_article_chars"),
     ({"headline_lines": -1}, "headline_lines"), ({"headline_lines": 2.5}, "headline_lines"),
+    ({"inclusive_threshold": -0.1}, "inclusive_threshold"), ({"inclusive_switch_cost": "1"}, "inclusive_switch_cost"),
 ])
 def test_decode_settings_a_model_file_would_refuse_fail_before_training(seed_docs, kw, match):
     # refused up front, not after the training time is spent (load_model refuses them too)

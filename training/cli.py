@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from inference import cli as icli
-from inference.model import MIN_ARTICLE_CHARS
+from inference.model import DEFAULT_THRESHOLD, INCLUSIVE_THRESHOLD, MIN_ARTICLE_CHARS
 
 __all__ = ["main", "build_parser", "seed_arg"]
 
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scheme", choices=("loso", "doc"), default="loso",
                    help="loso: leave one source out (default); doc: 5 folds grouped by document")
     e.add_argument("--threshold", type=icli._threshold, default=None, metavar="T",
-                   help="P(boilerplate) at or above which a line is dropped (default: 0.5)")
+                   help="P(boilerplate) at or above which a line is dropped, in both modes (default: each "
+                        f"mode's own, as `unboil clean` uses it: {DEFAULT_THRESHOLD}, inclusive {INCLUSIVE_THRESHOLD})")
     e.add_argument("--min-chars", type=icli._min_chars, default=None, metavar="N",
                    help="keep a page whole when its content lines would hold fewer than N "
                         "characters, as `unboil clean` does (default: "

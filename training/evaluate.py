@@ -112,11 +112,14 @@ def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | N
 
     Lines are kept as ``unboil clean`` keeps them (``inference.model.keep_mask``).
     """
-    from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST,
-                                 keep_mask)
+    from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD,
+                                 MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SWITCH_COST, keep_mask)
+    # the fold models' own decode, per mode, as clean would use it; an explicit threshold sets both modes'
     t = DEFAULT_THRESHOLD if threshold is None else threshold
+    ti = train_kw.get("inclusive_threshold", INCLUSIVE_THRESHOLD) if threshold is None else threshold
     m = MIN_ARTICLE_CHARS if min_chars is None else min_chars
-    c = train_kw.get("switch_cost", SWITCH_COST)     # the fold models' own, as clean would use it
+    c = train_kw.get("switch_cost", SWITCH_COST)
+    ci = train_kw.get("inclusive_switch_cost", INCLUSIVE_SWITCH_COST)
     h = train_kw.get("headline_lines", HEADLINE_LINES)
     dp = train_kw.get("min_dropped_prose", MIN_DROPPED_PROSE)
     by_mode = cross_val_predict_modes(docs, scheme, (False, True), n_splits, seed, required=False,
@@ -124,12 +127,13 @@ def evaluate(docs: list[Document], scheme: str = "loso", *, threshold: float | N
     probs, probs_incl = by_mode[False], by_mode[True]
     systems = {
         "unboil": [keep_mask(d.lines, p, t, m, c, h, dp) for d, p in zip(docs, probs)],
-        INCLUSIVE_SYSTEM: [None if p is None else keep_mask(d.lines, p, t, m, c, h, dp)
+        INCLUSIVE_SYSTEM: [None if p is None else keep_mask(d.lines, p, ti, m, ci, h, dp)
                            for d, p in zip(docs, probs_incl)],
         "keep-all": [keep_all(d.lines) for d in docs],
         "c4-rule": [c4_keep(d.lines) for d in docs],
     }
     report = {"scheme": scheme, "threshold": t, "min_chars": m, "switch_cost": c, "headline_lines": h,
+              "inclusive_threshold": ti, "inclusive_switch_cost": ci,
               "min_dropped_prose": dp,
               "seed": seed, "sources": {},
               "probabilities": probs, "probabilities_inclusive": probs_incl}
@@ -151,7 +155,10 @@ def format_report(report: dict) -> str:
     rows = [f"scheme: {report['scheme']}   threshold: {report['threshold']}   "
             f"min chars: {report.get('min_chars', 0)}   switch cost: {report.get('switch_cost', 0.0)}   "
             f"headline lines: {report.get('headline_lines', 0)}   "
-            f"dropped prose: {report.get('min_dropped_prose', 0)}   seed: {report['seed']}",
+            f"dropped prose: {report.get('min_dropped_prose', 0)}   seed: {report['seed']}"
+            # reports before session 26 decoded both modes alike
+            + (f"   inclusive: threshold {report['inclusive_threshold']}, switch cost {report['inclusive_switch_cost']}"
+               if "inclusive_threshold" in report else ""),
             head, "-" * len(head)]
     means = {s: [] for s in systems}
     for src, res in report["sources"].items():

@@ -41,8 +41,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from inference import features as F
-from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, INCLUSIVE_PREFIX, MIN_ARTICLE_CHARS,
-                             MIN_DROPPED_PROSE, SMOOTHING, SWITCH_COST, Model, decode_settings_problem)
+from inference.model import (DEFAULT_THRESHOLD, HEADLINE_LINES, INCLUSIVE_PREFIX, INCLUSIVE_SWITCH_COST,
+                             INCLUSIVE_THRESHOLD, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE, SMOOTHING, SWITCH_COST, Model,
+                             decode_settings_problem)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -509,12 +510,15 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
           min_article_chars: int = MIN_ARTICLE_CHARS, smoothing: float = SMOOTHING,
           switch_cost: float = SWITCH_COST, headline_lines: int = HEADLINE_LINES,
           min_dropped_prose: int = MIN_DROPPED_PROSE, inclusive_sources=INCLUSIVE_SOURCES,
+          inclusive_threshold: float = INCLUSIVE_THRESHOLD, inclusive_switch_cost: float = INCLUSIVE_SWITCH_COST,
           feature_version: int = F.FEATURE_VERSION) -> Model:
     """Train a two-stage model on labelled documents; reproducible for a given seed on one kind of
     CPU (another CPU's SIMD kernels round differently: the card's ``versions.cpu`` says which).
 
     Documents whose source is in ``inclusive_sources`` teach the inclusive convention
     (``Model.predict_proba(..., inclusive=True)``); all others teach the default one.
+    ``threshold`` and ``switch_cost`` decode the default mode, ``inclusive_threshold`` and
+    ``inclusive_switch_cost`` the inclusive one.
     ``feature_version`` (one of ``FEATURE_VERSIONS``) is recorded in the model, which
     then computes its features the same way.
     """
@@ -528,12 +532,15 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         raise ValueError(f"stage2_word_weight must be one of {STAGE2_WORD_WEIGHTS}, got {stage2_word_weight!r}")
     problem = decode_settings_problem({"threshold": threshold, "min_article_chars": min_article_chars,
                                        "smoothing": smoothing, "switch_cost": switch_cost,
-                                       "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose})
+                                       "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose,
+                                       "inclusive_threshold": inclusive_threshold,
+                                       "inclusive_switch_cost": inclusive_switch_cost})
     if problem:     # refused now, not by load_model after the training time is spent
         key, value, says = problem
         raise ValueError(f"{key} must be {says}, got {value!r}")
     # plain Python numbers: the header is JSON, and numpy scalars do not all serialise
     threshold, smoothing, switch_cost = float(threshold), float(smoothing), float(switch_cost)
+    inclusive_threshold, inclusive_switch_cost = float(inclusive_threshold), float(inclusive_switch_cost)
     min_article_chars, headline_lines = int(min_article_chars), int(headline_lines)
     min_dropped_prose = int(min_dropped_prose)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
@@ -580,7 +587,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
         "headline_lines": headline_lines,
         "min_dropped_prose": min_dropped_prose,
         "context_names": names,
-        **({"inclusive_context_names": all_names} if both else {}),
+        **({"inclusive_context_names": all_names, "inclusive_threshold": inclusive_threshold,
+            "inclusive_switch_cost": inclusive_switch_cost} if both else {}),
         "card": {
             "data": data_summary(docs),
             "parameters": {"seed": seed, "c_ngram": c_ngram, "stage2_trees": STAGE2_TREES,
@@ -594,6 +602,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
                            "smoothing": smoothing, "switch_cost": switch_cost,
                            "headline_lines": headline_lines, "min_dropped_prose": min_dropped_prose,
                            "inclusive_sources": inclusive_sources,
+                           "inclusive_threshold": inclusive_threshold,
+                           "inclusive_switch_cost": inclusive_switch_cost,
                            "char_ngrams": list(F.CHAR_NGRAMS),
                            "word_ngrams": [1, 2], "n_word_features": F.N_WORD_FEATURES,
                            "n_char_features": F.N_CHAR_FEATURES,
