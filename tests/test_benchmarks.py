@@ -160,8 +160,9 @@ def _breakdown_folder(tmp_path):
     for i in (1, 2):
         _page(root / "html" / "toy", str(i), article=f"{ARTICLE} Item number {i} was discussed at length.")
     docs = load_source(root, "toy", cache_dir=False)
-    # page 1: the menu is kept (precision loss before the article); page 2: every line is dropped
-    probs = [np.array([0.2 if lab == "content" or k == 0 else 0.9 for k, lab in enumerate(docs[0].labels)]),
+    # page 1: the menu is kept (precision loss before the article; confident enough to break the boilerplate
+    # run under the decode's switch cost); page 2: every line is dropped
+    probs = [np.array([0.05 if lab == "content" or k == 0 else 0.9 for k, lab in enumerate(docs[0].labels)]),
              np.full(len(docs[1].lines), 0.9)]
     save_predictions(tmp_path / "p.npz", docs, probs)
     return root, docs
