@@ -36,7 +36,8 @@ from training.baselines import c4_keep  # noqa: E402
 from training.cli import seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
-from inference.model import keep_mask  # noqa: E402
+from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD, SWITCH_COST,  # noqa: E402
+                             keep_mask)
 from training.labels import read_label_dir  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
 from training.render import decode_html  # noqa: E402
@@ -162,15 +163,18 @@ def main(argv=None) -> int:
         probs, probs_inclusive = by_mode[False][: len(docs)], by_mode[True][: len(docs)]
     log.info("unboil leave-one-source-out: %.0fs", time.perf_counter() - t0)
 
-    def kept(d, pr):
-        return "\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr)) if k)
+    def kept(d, pr, inclusive=False):
+        # each mode decoded with its own threshold and switch cost, as `unboil clean` and `evaluate` do
+        t, c = (INCLUSIVE_THRESHOLD, INCLUSIVE_SWITCH_COST) if inclusive else (DEFAULT_THRESHOLD, SWITCH_COST)
+        return "\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr, t, switch_cost=c)) if k)
 
     outputs: dict[str, list] = {
         "keep-all": ["\n".join(d.lines) for d in docs],
         "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
         "unboil (text)": [kept(d, pr) for d, pr in zip(docs, probs)],
         # None where the page's fold model had no inclusive mode
-        "unboil --inclusive (text)": [None if pr is None else kept(d, pr) for d, pr in zip(docs, probs_inclusive)],
+        "unboil --inclusive (text)": [None if pr is None else kept(d, pr, inclusive=True)
+                                      for d, pr in zip(docs, probs_inclusive)],
     }
     for peer in peers:      # checked by peers_problem above
         t0 = time.perf_counter()

@@ -168,6 +168,32 @@ def _breakdown_folder(tmp_path):
     return root, docs
 
 
+def test_quality_benchmark_decodes_each_mode_with_its_own_threshold(tmp_path):
+    # the page's last line ("Copyright 2024") scored 0.63 after a confident article: the default
+    # decode (threshold 0.4, switch cost 1) keeps it with the article, the inclusive one (0.5, 0.5)
+    # drops it, as `unboil clean` and `unboil clean --inclusive` would
+    from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD, SWITCH_COST,
+                                 keep_mask)
+    from training.evaluate import save_predictions
+    from training.metrics import shingle_scores
+    root, docs = _breakdown_folder(tmp_path)
+    probs = [np.array([0.05 if lab == "content" else 0.95 for lab in d.labels[:-1]] + [0.63]) for d in docs]
+    save_predictions(tmp_path / "q.npz", docs, probs, probs)
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "quality.py"), "--datasets", str(root),
+                           "--sources", "toy", "--predictions", str(tmp_path / "q.npz"), "--peers", "none"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = {l.split("|")[1].strip(): l.split("|")[2].strip() for l in done.stdout.splitlines() if l.startswith("| ")}
+    for tool, t, c in (("unboil (text)", DEFAULT_THRESHOLD, SWITCH_COST),
+                       ("unboil --inclusive (text)", INCLUSIVE_THRESHOLD, INCLUSIVE_SWITCH_COST)):
+        keep = [keep_mask(d.lines, p, t, switch_cost=c) for d, p in zip(docs, probs)]
+        assert all(k[-1] == (tool == "unboil (text)") for k in keep)       # the decodes differ here
+        want = shingle_scores([("\n".join(l for l, k in zip(d.lines, ks) if k), d.gold_text())
+                               for d, ks in zip(docs, keep)])
+        assert rows[tool] == f"{want['f1']:.3f} ({want['precision']:.2f} / {want['recall']:.2f})"
+    assert rows["unboil (text)"] != rows["unboil --inclusive (text)"]
+
+
 def test_breakdown_benchmark_splits_the_loss_into_kinds(tmp_path):
     root, docs = _breakdown_folder(tmp_path)
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), "--datasets", str(root),
