@@ -347,18 +347,20 @@ def combine_seeds(reports: list[dict], baseline: str | None = None, sources=None
         baseline = shipped if shipped in names else names[0]
     if baseline not in names:
         raise ValueError(f"baseline {baseline!r} is not among the compared candidates")
-    fold_mean = functools.partial(_inner_mean, sources=None if sources is None else list(sources))
-    inner = {n: {s: float(np.mean([fold_mean(folds[s][o]["inner"][n]) for o in outers])) for s in seeds} for n in names}
+    sources = None if sources is None else list(sources)
+    # each candidate's inner mean per seed and fold, computed once: the per-seed means and the
+    # per-fold differences are both read from it
+    by_fold = {n: {s: {o: _inner_mean(folds[s][o]["inner"][n], sources) for o in outers} for s in seeds} for n in names}
+    inner = {n: {s: float(np.mean(list(by_fold[n][s].values()))) for s in seeds} for n in names}
     outer_f1 = {n: {s: float(np.mean([folds[s][o]["outer"][n]["f1"] for o in outers])) for s in seeds} for n in names}
-    fold_diff = {n: {s: {o: fold_mean(folds[s][o]["inner"][n]) - fold_mean(folds[s][o]["inner"][baseline])
-                         for o in outers} for s in seeds} for n in names}
+    fold_diff = {n: {s: {o: by_fold[n][s][o] - by_fold[baseline][s][o] for o in outers} for s in seeds} for n in names}
     diff = {n: {s: inner[n][s] - inner[baseline][s] for s in seeds} for n in names}
     mean_diff = {n: float(np.mean(list(diff[n].values()))) for n in names}
     # one seed has no spread to measure: None (JSON null), not NaN, which JSON cannot hold
     sd_diff = {n: float(np.std(list(diff[n].values()), ddof=1)) if len(seeds) > 1 else None for n in names}
     return {"candidates": names, "baseline": baseline, "seeds": seeds, "outers": outers, "inner": inner,
             "diff": diff, "fold_diff": fold_diff, "mean_diff": mean_diff, "sd_diff": sd_diff, "outer": outer_f1,
-            "sources": None if sources is None else list(sources)}
+            "sources": sources}
 
 
 def _inner_mean(inner: dict, sources=None) -> float:
