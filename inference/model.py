@@ -37,7 +37,7 @@ from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tr
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
            "INCLUSIVE_THRESHOLD", "INCLUSIVE_SWITCH_COST",
-           "MIN_DROPPED_PROSE", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
+           "MIN_DROPPED_PROSE", "RETRY_THRESHOLD", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
@@ -63,6 +63,13 @@ MIN_ARTICLE_CHARS = 500
 # cross-validation (docs/experiments.md). Trained models record it; a model file
 # without it uses 0.
 MIN_DROPPED_PROSE = 200
+# ... but first, a page whose kept lines are that short is decoded once more at this
+# looser threshold (same switch cost), and when that keeps at least MIN_ARTICLE_CHARS
+# characters its lines are the page's: an article the model scored just above the
+# threshold is found without keeping every menu of the page. 0 (or a value not above
+# the threshold) turns the retry off. Trained models record it; a model file without
+# it does not retry.
+RETRY_THRESHOLD = 0.0
 # Chinese and Japanese put no spaces between words, so a sentence in them is one
 # whitespace "word": when this is on, each of their characters counts as a word in the
 # sentence test above (a page of Japanese prose the model dropped is then kept whole,
@@ -424,12 +431,14 @@ class _Stage2:
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
               min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST,
               headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE,
-              cjk_words: bool = CJK_WORDS) -> np.ndarray:
+              cjk_words: bool = CJK_WORDS, retry_threshold: float = RETRY_THRESHOLD) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
     The non-blank lines get the most likely sequence of labels (``content_path``):
     with ``switch_cost`` 0, a line is kept when its score is below ``threshold``.
-    If the kept lines hold fewer than ``min_chars`` characters and nothing was kept
+    If the kept lines hold fewer than ``min_chars`` characters, the page is decoded once
+    more at ``retry_threshold`` (when above ``threshold``; 0: no retry) and those lines
+    are kept if they hold ``min_chars``. If not, and nothing was kept
     or the dropped lines hold at least ``min_dropped_prose`` characters of sentences,
     the model found no article and every non-blank line is kept; otherwise the article's headline is
     kept too, if one is found within ``headline_lines`` lines above it
@@ -439,7 +448,7 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
                  [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost, headline_lines,
-                 min_dropped_prose, cjk_words)
+                 min_dropped_prose, cjk_words, retry_threshold)
 
 
 def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST) -> np.ndarray:
@@ -519,20 +528,34 @@ def _dropped_prose(lines, keep, enough: int, cjk_words: bool = CJK_WORDS) -> int
     return total
 
 
-def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
-          min_dropped_prose=0, cjk_words=CJK_WORDS) -> np.ndarray:
+def _kept_chars(lines, keep, enough: int) -> int:
+    """Characters of the kept lines, counted up to ``enough``."""
+    total = 0
+    for i in np.flatnonzero(keep).tolist():     # stops as soon as the text is long enough
+        total += len(lines[i].strip())
+        if total >= enough:
+            break
+    return total
+
+
+def _decode(probs, threshold, nonblank, switch_cost, n: int) -> np.ndarray:
     if switch_cost > 0:
-        keep = np.zeros(len(lines), dtype=bool)
+        keep = np.zeros(n, dtype=bool)
         keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost)
-    else:
-        keep = probs < threshold
+        return keep
+    return probs < threshold
+
+
+def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
+          min_dropped_prose=0, cjk_words=CJK_WORDS, retry_threshold=0.0) -> np.ndarray:
+    keep = _decode(probs, threshold, nonblank, switch_cost, len(lines))
     if min_chars > 0:
-        total = 0
-        for i in np.flatnonzero(keep).tolist():     # stops as soon as the text is long enough
-            total += len(lines[i].strip())
-            if total >= min_chars:
-                break
-        else:
+        total = _kept_chars(lines, keep, min_chars)
+        if total < min_chars and retry_threshold > threshold:
+            retry = _decode(probs, retry_threshold, nonblank, switch_cost, len(lines))
+            if _kept_chars(lines, retry, min_chars) >= min_chars:
+                keep, total = retry, min_chars
+        if total < min_chars:
             if total == 0 or _dropped_prose(lines, keep, min_dropped_prose, cjk_words) >= min_dropped_prose:
                 keep = np.zeros(len(lines), dtype=bool)
                 keep[nonblank] = True

@@ -102,6 +102,29 @@ def test_keep_mask_counts_characters_of_the_kept_lines():
     assert keep_mask(lines, probs, 0.5, 0, 3.0).tolist() == [True, False, True, True]
 
 
+def test_a_page_with_short_kept_lines_is_decoded_again_at_the_retry_threshold():
+    menu, article = "Home News Sport", "An article sentence that the model was unsure of, at length."
+    lines = [menu, article, article, menu]
+    probs = np.array([0.9, 0.45, 0.45, 0.8])
+    # at 0.4 nothing is kept: without a retry the page comes back whole
+    assert keep_mask(lines, probs, 0.4, 100, 0.0, 0, 0).all()
+    # at the retry threshold 0.5 the two article lines hold 122 >= 100 characters: they are the page's
+    assert keep_mask(lines, probs, 0.4, 100, 0.0, 0, 0, retry_threshold=0.5).tolist() == [False, True, True, False]
+    # ... with a switch cost too (the retry decodes the same way)
+    assert keep_mask(lines, probs, 0.4, 100, 0.1, 0, 0).all()
+    assert keep_mask(lines, probs, 0.4, 100, 0.1, 0, 0, retry_threshold=0.5).tolist() == [False, True, True, False]
+    # a retry that keeps too little changes nothing: the page fallback decides as before
+    assert keep_mask(lines, probs, 0.4, 200, 0.0, 0, 0, retry_threshold=0.5).all()
+    # a retry at or below the threshold is off
+    assert keep_mask(lines, probs, 0.5, 100, 0.0, 0, 0, retry_threshold=0.5).tolist() == [False, True, True, False]
+    assert keep_mask(lines, probs, 0.4, 100, 0.0, 0, 0, retry_threshold=0.3).all()
+    # a page whose kept lines are long enough is never decoded again
+    probs = np.array([0.9, 0.3, 0.45, 0.45])
+    assert keep_mask(lines, probs, 0.4, 50, 0.0, 0, 0, retry_threshold=0.5).tolist() == [False, True, False, False]
+    # min_chars 0 turns the fallback off, and with it the retry
+    assert keep_mask(lines, probs, 0.4, 0, 0.0, 0, 0, retry_threshold=0.5).tolist() == [False, True, False, False]
+
+
 def test_bad_min_chars(seed_model):
     for bad in (-1, 1.5, True, "10"):
         with pytest.raises(ValueError, match="min_chars"):
