@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
 from training.breakdown import KINDS, breakdown, decode, line_shares  # noqa: E402
-from training.cli import seed_arg  # noqa: E402
+from training.cli import run_script, seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.evaluate import score_documents  # noqa: E402
 
@@ -123,4 +123,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

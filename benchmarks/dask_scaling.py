@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from training.cli import run_script  # noqa: E402
+
 
 def _corpus(folder: Path, n: int) -> None:
     from test_distributed import variations      # the seed articles and variations of them
@@ -80,4 +82,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
-from training.cli import seed_arg  # noqa: E402
+from training.cli import run_script, seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.nested import CANDIDATE_KEYS, format_nested, nested_evaluate, parse_candidate, parse_grid  # noqa: E402
@@ -90,4 +90,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from training.cli import run_script  # noqa: E402
 from inference import ModelFileError, load_model  # noqa: E402
 from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
@@ -116,4 +117,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
-from training.cli import seed_arg  # noqa: E402
+from training.cli import run_script, seed_arg  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
 from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD, SWITCH_COST,  # noqa: E402
@@ -215,4 +215,4 @@ def format_table(table: dict, sources: list[str], n_docs: int) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from training.cli import run_script  # noqa: E402
+
 
 def _pages(datasets: str | None) -> list[str]:
     from training.datasets import SOURCES, datasets_root, load_sources
@@ -91,4 +93,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

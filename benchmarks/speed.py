@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from training.cli import run_script  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 
 C4_SCRIPT = r"""
@@ -161,4 +162,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -6,6 +6,7 @@ the rows they promise, never the timings (machines here are shared and noisy).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -272,3 +273,27 @@ def test_nested_seeds_pairs_reports_and_refuses_bad_ones_in_one_line(tmp_path):
     for args, message in cases:
         done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+
+
+
+@pytest.mark.parametrize("script", ["breakdown.py", "quality.py"])
+def test_a_benchmark_whose_reader_left_ends_quietly(script, tmp_path):
+    # `python benchmarks/X.py ... | head`: the reader is gone before the table is written
+    # (every benchmark script ends through training.cli.run_script; these two print from toy data)
+    root, _ = _breakdown_folder(tmp_path)
+    extra = {"quality.py": ["--peers", "none"]}.get(script, [])
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--datasets", str(root),
+                               "--sources", "toy", "--predictions", str(tmp_path / "p.npz"), *extra], cwd=ROOT,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_every_benchmark_script_ends_through_run_script():
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        assert path.read_text(encoding="utf-8").rstrip().endswith("sys.exit(run_script(main))"), path.name

@@ -15,7 +15,7 @@ from pathlib import Path
 from inference import cli as icli
 from inference.model import DEFAULT_THRESHOLD, INCLUSIVE_THRESHOLD, MIN_ARTICLE_CHARS
 
-__all__ = ["main", "build_parser", "seed_arg"]
+__all__ = ["main", "build_parser", "seed_arg", "run_script"]
 
 log = logging.getLogger("unboil")
 
@@ -166,6 +166,21 @@ def _guard(run):
             log.error("%s", exc)
             return icli.EXIT_INPUT
     return wrapped
+
+
+def run_script(main) -> int:
+    """A script's ``main()`` with its exit code; a reader of stdout that leaves early
+    (``| head``) ends it quietly with ``EXIT_BROKEN_PIPE``, as ``unboil`` does, not with a
+    traceback. For the benchmarks' ``if __name__ == "__main__"``."""
+    try:
+        try:
+            code = main()
+        finally:
+            sys.stdout.flush()      # a piped stdout is block-buffered: the write that fails is here
+    except BrokenPipeError:
+        icli._silence_stdout()
+        return icli.EXIT_BROKEN_PIPE
+    return code
 
 
 def main(argv=None) -> int:
