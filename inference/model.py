@@ -37,7 +37,7 @@ from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tr
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
            "INCLUSIVE_THRESHOLD", "INCLUSIVE_SWITCH_COST",
-           "MIN_DROPPED_PROSE", "RETRY_THRESHOLD", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
+           "MIN_DROPPED_PROSE", "RETRY_THRESHOLD", "REENTRY_COST", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
@@ -91,6 +91,12 @@ SMOOTHING = 0.0
 # seed 001's headline; docs/experiments.md). Trained models record it; a model file
 # without it uses 0, as it was trained.
 SWITCH_COST = 1.0
+# ... and a change back to content after the page has left its content costs this much
+# more (a three-state decode: boilerplate before any content, content, boilerplate after
+# it): comments or teasers after the article need more confident scores than the article
+# did. 0 is the two-state decode above. Trained models record it; a model file without
+# it uses 0.
+REENTRY_COST = 0.0
 # The inclusive mode decodes with its own threshold and switch cost. The default mode's
 # two are chosen on the sources of the article convention, the one it serves (since
 # session 26; docs/experiments.md); the inclusive mode's stay what nested cross-validation
@@ -431,11 +437,12 @@ class _Stage2:
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
               min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST,
               headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE,
-              cjk_words: bool = CJK_WORDS, retry_threshold: float = RETRY_THRESHOLD) -> np.ndarray:
+              cjk_words: bool = CJK_WORDS, retry_threshold: float = RETRY_THRESHOLD,
+              reentry_cost: float = REENTRY_COST) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
-    The non-blank lines get the most likely sequence of labels (``content_path``):
-    with ``switch_cost`` 0, a line is kept when its score is below ``threshold``.
+    The non-blank lines get the most likely sequence of labels (``content_path``, with
+    ``reentry_cost``): with ``switch_cost`` 0, a line is kept when its score is below ``threshold``.
     If the kept lines hold fewer than ``min_chars`` characters, the page is decoded once
     more at ``retry_threshold`` (when above ``threshold``; 0: no retry) and those lines
     are kept if they hold ``min_chars``. If not, and nothing was kept
@@ -448,10 +455,11 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
                  [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost, headline_lines,
-                 min_dropped_prose, cjk_words, retry_threshold)
+                 min_dropped_prose, cjk_words, retry_threshold, reentry_cost)
 
 
-def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST) -> np.ndarray:
+def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST,
+                 reentry_cost: float = REENTRY_COST) -> np.ndarray:
     """The most likely content (True) / boilerplate (False) sequence for a run of lines.
 
     Maximises the sum of each line's log-odds of its label, measured from the
@@ -460,13 +468,45 @@ def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float
     boilerplate-minus-content score so far, d[i] = clip(d[i-1], -cost, cost) + s[i];
     going back, a line takes its own sign where |d| > cost and its successor's label
     otherwise. With ``switch_cost`` 0 this is exactly ``probs < threshold``.
+    ``reentry_cost`` > 0: each change back to content after content was left costs that
+    much more (``_path_with_reentry``).
     """
     probs = np.asarray(probs, dtype=np.float64)
-    if switch_cost <= 0 or len(probs) == 0:
+    if (switch_cost <= 0 and reentry_cost <= 0) or len(probs) == 0:
         return probs < threshold
     p = np.clip(probs, _EPS, 1.0 - _EPS)
     t = min(max(threshold, _EPS), 1.0 - _EPS)
-    return _path_from_log_odds((np.log(p) - np.log1p(-p)) - (np.log(t) - np.log1p(-t)), float(switch_cost))
+    s = (np.log(p) - np.log1p(-p)) - (np.log(t) - np.log1p(-t))
+    if reentry_cost > 0:
+        return _path_with_reentry(s, float(switch_cost), float(reentry_cost))
+    return _path_from_log_odds(s, float(switch_cost))
+
+
+def _path_with_reentry(s: np.ndarray, c: float, e: float) -> np.ndarray:
+    """``content_path`` on log-odds ``s`` with three states: boilerplate before any content (0),
+    content (1), boilerplate after content (2); a boilerplate line scores its log-odds, a content
+    line 0; 0 -> 1 and 1 -> 2 cost ``c``, 2 -> 1 costs ``c + e``; 1 -> 0 and 0 -> 2 cannot happen."""
+    n = len(s)
+    came = np.zeros((n, 3), dtype=np.int8)      # the best previous state of each state
+    v0, v1, v2 = float(s[0]), 0.0, -np.inf
+    for i, si in enumerate(s[1:].tolist(), 1):
+        from0, from2 = v0 - c, v2 - c - e
+        if v1 >= from0 and v1 >= from2:
+            n1, k1 = v1, 1
+        elif from0 >= from2:
+            n1, k1 = from0, 0
+        else:
+            n1, k1 = from2, 2
+        from1 = v1 - c
+        n2, k2 = (v2, 2) if v2 >= from1 else (from1, 1)
+        came[i, 1], came[i, 2] = k1, k2
+        v0, v1, v2 = v0 + si, n1, n2 + si
+    state = 1 if v1 >= max(v0, v2) else (0 if v0 >= v2 else 2)
+    content = np.zeros(n, dtype=bool)
+    for i in range(n - 1, -1, -1):
+        content[i] = state == 1
+        state = int(came[i, state])
+    return content
 
 
 def _path_from_log_odds(s: np.ndarray, c: float) -> np.ndarray:
@@ -538,21 +578,21 @@ def _kept_chars(lines, keep, enough: int) -> int:
     return total
 
 
-def _decode(probs, threshold, nonblank, switch_cost, n: int) -> np.ndarray:
-    if switch_cost > 0:
+def _decode(probs, threshold, nonblank, switch_cost, n: int, reentry_cost=0.0) -> np.ndarray:
+    if switch_cost > 0 or reentry_cost > 0:
         keep = np.zeros(n, dtype=bool)
-        keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost)
+        keep[nonblank] = content_path(probs[nonblank], threshold, switch_cost, reentry_cost)
         return keep
     return probs < threshold
 
 
 def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
-          min_dropped_prose=0, cjk_words=CJK_WORDS, retry_threshold=0.0) -> np.ndarray:
-    keep = _decode(probs, threshold, nonblank, switch_cost, len(lines))
+          min_dropped_prose=0, cjk_words=CJK_WORDS, retry_threshold=0.0, reentry_cost=0.0) -> np.ndarray:
+    keep = _decode(probs, threshold, nonblank, switch_cost, len(lines), reentry_cost)
     if min_chars > 0:
         total = _kept_chars(lines, keep, min_chars)
         if total < min_chars and retry_threshold > threshold:
-            retry = _decode(probs, retry_threshold, nonblank, switch_cost, len(lines))
+            retry = _decode(probs, retry_threshold, nonblank, switch_cost, len(lines), reentry_cost)
             if _kept_chars(lines, retry, min_chars) >= min_chars:
                 keep, total = retry, min_chars
         if total < min_chars:

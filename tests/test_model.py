@@ -277,6 +277,44 @@ def test_content_path_is_the_best_labelling(seed):
                                   _best_path_by_enumeration(probs, threshold, cost))
 
 
+def _best_reentry_path_by_enumeration(probs, threshold, cost, reentry):
+    """content_path with a re-entry cost, scored directly: each change to content after the
+    first content line costs ``reentry`` more."""
+    s = np.log(probs / (1 - probs)) - np.log(threshold / (1 - threshold))
+    scores = []
+    for bits in itertools.product([0, 1], repeat=len(probs)):       # 1 = boilerplate
+        b = np.array(bits)
+        entries = np.count_nonzero(np.diff(b) == -1)                # boilerplate -> content
+        later = max(entries - 1, 0) if b[0] == 1 else entries       # the first content is free of it
+        score = np.sum(np.where(b == 1, s, 0.0)) - cost * np.count_nonzero(np.diff(b)) - reentry * later
+        scores.append((score, b))
+    best = max(sc for sc, _ in scores)
+    return [b == 0 for sc, b in scores if sc >= best - 1e-9]        # every labelling that ties
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_content_path_with_a_reentry_cost_is_the_best_labelling(seed):
+    from inference.model import content_path
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 11))
+    probs = rng.uniform(0.01, 0.99, n)
+    threshold = float(rng.choice([0.3, 0.5, 0.7]))
+    cost, reentry = float(rng.choice([0.0, 0.5, 1.0])), float(rng.choice([0.5, 1.0, 3.0]))
+    got = content_path(probs, threshold, cost, reentry)
+    assert any(np.array_equal(got, want) for want in _best_reentry_path_by_enumeration(probs, threshold, cost, reentry))
+
+
+def test_a_reentry_cost_drops_content_after_the_article_and_keeps_content_before_it():
+    from inference.model import content_path
+    # menu, article, footer, a comment the model leans towards keeping, footer
+    # (log-odds -2.9: enough for two label changes at 1 nat each, not for a re-entry 2 nats dearer)
+    probs = np.array([0.95, 0.1, 0.1, 0.1, 0.9, 0.9, 0.05, 0.9])
+    assert content_path(probs, 0.5, 1.0).tolist() == [False, True, True, True, False, False, True, False]
+    assert content_path(probs, 0.5, 1.0, 2.0).tolist() == [False, True, True, True, False, False, False, False]
+    # the first content is entered at the switch cost only, wherever it starts
+    assert content_path(probs[::-1][:4], 0.5, 1.0, 2.0).tolist() == content_path(probs[::-1][:4], 0.5, 1.0).tolist()
+
+
 def _path_by_plain_recursion(s, c):
     """The forward recursion on every line, then the backward fill: what the fast path skips."""
     d, prev = np.empty(len(s)), 0.0

@@ -25,7 +25,7 @@ stage 1 fitted without that source (one source per fold; with the candidate's ow
 out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
 shipped model gives a new source, and the inner means would rank that, not the candidate
 (docs/experiments.md, session 15); candidates that differ
-only in how labels are decoded (threshold, switch cost, page fallback, its retry and its sentence test, headline search)
+only in how labels are decoded (threshold, switch and re-entry costs, page fallback, its retry and its sentence test, headline search)
 share their stage-2 fits too, so a grid over the decode costs one set of fits; candidates that
 differ only in ``stage2_bags`` share their bags (bag b is the same fit whatever the count), so a
 grid over it fits the largest count once and the pair differs by the extra bags alone. The
@@ -42,7 +42,7 @@ import numpy as np
 
 from inference import features as F
 from inference.model import (CJK_WORDS, DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE,
-                             RETRY_THRESHOLD, SWITCH_COST, keep_mask)
+                             REENTRY_COST, RETRY_THRESHOLD, SWITCH_COST, keep_mask)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -70,6 +70,7 @@ CANDIDATE_KEYS = {
     "min_dropped_prose": (int, MIN_DROPPED_PROSE, lambda v: v >= 0),
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "retry_threshold": (float, RETRY_THRESHOLD, lambda v: 0.0 <= v <= 1.0),
+    "reentry_cost": (float, REENTRY_COST, lambda v: 0.0 <= v < float("inf")),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
     "stage1_tol": (float, STAGE1_TOL, lambda v: 0.0 < v < float("inf")),
     "stage2_word_weight": (str, STAGE2_WORD_WEIGHT, lambda v: v in STAGE2_WORD_WEIGHTS),
@@ -147,7 +148,8 @@ def candidate_name(cand: dict) -> str:
 
 def _f1(docs, probs, cand) -> dict:
     keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"], cand["headline_lines"],
-                      cand["min_dropped_prose"], bool(cand["cjk_words"]), cand["retry_threshold"])
+                      cand["min_dropped_prose"], bool(cand["cjk_words"]), cand["retry_threshold"],
+                      cand["reentry_cost"])
             for d, p in zip(docs, probs)]
     return score_documents(docs, keep)["shingle"]
 
