@@ -63,12 +63,11 @@ MIN_ARTICLE_CHARS = 500
 # cross-validation (docs/experiments.md). Trained models record it; a model file
 # without it uses 0.
 MIN_DROPPED_PROSE = 200
-# ... but first, a page whose kept lines are that short is decoded once more at this
-# looser threshold (same switch cost), and when that keeps at least MIN_ARTICLE_CHARS
-# characters its lines are the page's: an article the model scored just above the
-# threshold is found without keeping every menu of the page. 0 (or a value not above
-# the threshold) turns the retry off. Trained models record it; a model file without
-# it does not retry.
+# A page whose kept lines are that short can first be decoded once more at a looser
+# threshold (same switch cost), its lines kept when those hold MIN_ARTICLE_CHARS: an
+# article scored just above the threshold found without every menu of the page. Off
+# (0): nested cross-validation found no gain at 0.5, 0.6 or 0.7 (session 27,
+# docs/experiments.md); keep_mask takes it for reproducing that run.
 RETRY_THRESHOLD = 0.0
 # Chinese and Japanese put no spaces between words, so a sentence in them is one
 # whitespace "word": when this is on, each of their characters counts as a word in the
