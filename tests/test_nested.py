@@ -380,3 +380,21 @@ def test_reports_that_cannot_be_paired_are_refused(reports, message):
 def test_an_unknown_baseline_is_refused():
     with pytest.raises(ValueError, match="not among"):
         N.combine_seeds([_report(0, {"x": {SHIPPED: 0.9}})], FOUR)
+
+
+def test_reports_from_before_a_decode_key_was_added_combine_with_today_s_names():
+    # a report written before retry_threshold and reentry_cost existed names its candidates without
+    # them; read with their "off" values (what that code did), it pairs with today's names
+    def older(name):
+        return " ".join(item for item in name.split() if item.partition("=")[0] not in N.ADDED_KEYS)
+    old_shipped, old_four = older(SHIPPED), older(FOUR)
+    assert old_shipped != SHIPPED and N.current_name(old_shipped) == SHIPPED
+    assert N.current_name(SHIPPED) == SHIPPED
+    assert N.current_name("foo=1 threshold=0.5") == "foo=1 threshold=0.5"      # not a report name: as is
+    old = _report(0, {"x": {old_four: 0.90, old_shipped: 0.89}})
+    new = _report(1, {"x": {FOUR: 0.93, SHIPPED: 0.91}})
+    s = N.combine_seeds([old, new], baseline=SHIPPED)
+    assert s["candidates"] == [FOUR, SHIPPED] and s["diff"][FOUR] == pytest.approx({0: 0.01, 1: 0.02})
+    # a candidate that differs from today's defaults in an added key is still told apart
+    retry = N.candidate_name(N.parse_candidate("retry_threshold=0.5"))
+    assert N.combine_seeds([_report(0, {"x": {old_shipped: 0.9, retry: 0.8}})])["diff"][retry][0] == pytest.approx(-0.1)

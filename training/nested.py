@@ -54,7 +54,7 @@ from .train import (N_FOLDS, STAGE1_DRAWS, STAGE1_TOL, STAGE2_BAGS, STAGE2_TREES
                     stage2_inputs, training_order)
 
 __all__ = ["CANDIDATE_KEYS", "MIN_SOURCE_DOCS", "parse_grid", "parse_candidate", "nested_evaluate", "format_nested",
-           "candidate_name", "combine_seeds", "format_seeds", "short_names"]
+           "candidate_name", "current_name", "ADDED_KEYS", "combine_seeds", "format_seeds", "short_names"]
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,22 @@ def parse_candidate(spec: str) -> dict:
 def candidate_name(cand: dict) -> str:
     """A candidate as the name its reports use: every key=value, in CANDIDATE_KEYS order."""
     return " ".join(f"{k}={cand[k]}" for k in CANDIDATE_KEYS)
+
+
+# Keys added to CANDIDATE_KEYS since nested reports record their seed, each with the value that
+# does what the code did before the key existed: a report's name without one is read with it.
+ADDED_KEYS = {"retry_threshold": 0.0, "reentry_cost": 0.0}
+
+
+def current_name(name: str) -> str:
+    """A candidate name from a report in today's form (``ADDED_KEYS`` filled in, CANDIDATE_KEYS
+    order), so reports written before a key was added combine with today's names."""
+    given = dict(item.partition("=")[::2] for item in name.split())
+    missing = set(CANDIDATE_KEYS) - set(given)
+    if not missing or not missing <= set(ADDED_KEYS) or not set(given) <= set(CANDIDATE_KEYS):
+        return name
+    given.update({k: str(ADDED_KEYS[k]) for k in missing})
+    return " ".join(f"{k}={given[k]}" for k in CANDIDATE_KEYS)
 
 
 def _f1(docs, probs, cand) -> dict:
@@ -329,15 +345,16 @@ def combine_seeds(reports: list[dict], baseline: str | None = None, sources=None
         if not isinstance(r, dict) or not {"candidates", "folds", "seed"} <= set(r):
             raise ValueError(f"report {k + 1} is not a nested.py report with its seed "
                              "(candidates, seed, folds); reports before the seed was recorded cannot be combined")
+        mine_names = [current_name(n) for n in r["candidates"]]
         if names is None:
-            names = list(r["candidates"])
-        elif set(r["candidates"]) != set(names):
+            names = mine_names
+        elif set(mine_names) != set(names):
             raise ValueError(f"report {k + 1} compares other candidates than report 1")
         mine = folds.setdefault(int(r["seed"]), {})
         for outer, fold in r["folds"].items():
             if outer in mine:
                 raise ValueError(f"seed {r['seed']}, outer fold {outer!r} is given twice")
-            mine[outer] = fold
+            mine[outer] = {part: {current_name(n): v for n, v in fold[part].items()} for part in ("inner", "outer")}
     seeds = sorted(folds)
     outers = sorted(folds[seeds[0]])
     for s in seeds:
