@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.cli import run_script  # noqa: E402
 from inference.textio import atomic_open  # noqa: E402
+from training.cli import run_script  # noqa: E402
 from training.datasets import ARTICLE_SOURCES, SOURCES  # noqa: E402
 from training.nested import candidate_name, combine_seeds, format_seeds, parse_candidate  # noqa: E402
 

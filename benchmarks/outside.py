@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.cli import run_script  # noqa: E402
 from inference import ModelFileError, load_model  # noqa: E402
 from inference.textio import atomic_open  # noqa: E402
 from training.baselines import c4_keep  # noqa: E402
+from training.cli import run_script  # noqa: E402
 from training.metrics import shingle_prf, shingle_scores  # noqa: E402
 from training.render import decode_html, render_lines  # noqa: E402
 
