@@ -275,7 +275,6 @@ def test_nested_seeds_pairs_reports_and_refuses_bad_ones_in_one_line(tmp_path):
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
 
 
-
 @pytest.mark.parametrize("script", ["breakdown.py", "quality.py"])
 def test_a_benchmark_whose_reader_left_ends_quietly(script, tmp_path):
     # `python benchmarks/X.py ... | head`: the reader is gone before the table is written

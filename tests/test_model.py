@@ -253,13 +253,22 @@ def test_models_record_their_smoothing_and_old_files_are_not_smoothed(seed_model
     np.testing.assert_array_equal(plain.predict_proba([TEXT])[0], seed_model.predict_proba([TEXT])[0])
 
 
-def _best_path_by_enumeration(probs, threshold, cost):
-    """Every labelling of a short run scored directly: the reference for content_path."""
+def _scored_labellings(probs, threshold, cost, reentry=0.0):
+    """Every labelling of a short run (1 = boilerplate) with its score, in itertools order: the
+    reference for content_path. Each change to content after the first content line costs
+    ``reentry`` more."""
     s = np.log(probs / (1 - probs)) - np.log(threshold / (1 - threshold))
-    best, arg = -np.inf, None
-    for bits in itertools.product([0, 1], repeat=len(probs)):       # 1 = boilerplate
+    for bits in itertools.product([0, 1], repeat=len(probs)):
         b = np.array(bits)
-        score = np.sum(np.where(b == 1, s, 0.0)) - cost * np.count_nonzero(np.diff(b))
+        entries = np.count_nonzero(np.diff(b) == -1)                # boilerplate -> content
+        later = max(entries - 1, 0) if b[0] == 1 else entries       # the first content is free of it
+        yield np.sum(np.where(b == 1, s, 0.0)) - cost * np.count_nonzero(np.diff(b)) - reentry * later, b
+
+
+def _best_path_by_enumeration(probs, threshold, cost):
+    """The first best labelling, as content (True) / boilerplate (False)."""
+    best, arg = -np.inf, None
+    for score, b in _scored_labellings(probs, threshold, cost):
         if score > best:
             best, arg = score, b
     return arg == 0
@@ -277,19 +286,11 @@ def test_content_path_is_the_best_labelling(seed):
                                   _best_path_by_enumeration(probs, threshold, cost))
 
 
-def _best_reentry_path_by_enumeration(probs, threshold, cost, reentry):
-    """content_path with a re-entry cost, scored directly: each change to content after the
-    first content line costs ``reentry`` more."""
-    s = np.log(probs / (1 - probs)) - np.log(threshold / (1 - threshold))
-    scores = []
-    for bits in itertools.product([0, 1], repeat=len(probs)):       # 1 = boilerplate
-        b = np.array(bits)
-        entries = np.count_nonzero(np.diff(b) == -1)                # boilerplate -> content
-        later = max(entries - 1, 0) if b[0] == 1 else entries       # the first content is free of it
-        score = np.sum(np.where(b == 1, s, 0.0)) - cost * np.count_nonzero(np.diff(b)) - reentry * later
-        scores.append((score, b))
+def _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry):
+    """Every best labelling with a re-entry cost (all that tie), as content / boilerplate."""
+    scores = list(_scored_labellings(probs, threshold, cost, reentry))
     best = max(sc for sc, _ in scores)
-    return [b == 0 for sc, b in scores if sc >= best - 1e-9]        # every labelling that ties
+    return [b == 0 for sc, b in scores if sc >= best - 1e-9]
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -301,7 +302,7 @@ def test_content_path_with_a_reentry_cost_is_the_best_labelling(seed):
     threshold = float(rng.choice([0.3, 0.5, 0.7]))
     cost, reentry = float(rng.choice([0.0, 0.5, 1.0])), float(rng.choice([0.5, 1.0, 3.0]))
     got = content_path(probs, threshold, cost, reentry)
-    assert any(np.array_equal(got, want) for want in _best_reentry_path_by_enumeration(probs, threshold, cost, reentry))
+    assert any(np.array_equal(got, want) for want in _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry))
 
 
 def test_a_reentry_cost_drops_content_after_the_article_and_keeps_content_before_it():
