@@ -302,7 +302,8 @@ def test_content_path_with_a_reentry_cost_is_the_best_labelling(seed):
     threshold = float(rng.choice([0.3, 0.5, 0.7]))
     cost, reentry = float(rng.choice([0.0, 0.5, 1.0])), float(rng.choice([0.5, 1.0, 3.0]))
     got = content_path(probs, threshold, cost, reentry)
-    assert any(np.array_equal(got, want) for want in _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry))
+    wants = _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry)
+    assert any(np.array_equal(got, want) for want in wants)
 
 
 def test_a_reentry_cost_drops_content_after_the_article_and_keeps_content_before_it():
