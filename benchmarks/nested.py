@@ -11,7 +11,8 @@ for the record, not for choosing (``training/nested.py``). The repository's choi
     python benchmarks/nested.py --candidate 'stage1_draws=2 stage2_bags=4'  # the shipped model against one other
 
 Candidates that differ only in the decode (threshold, switch_cost, min_chars,
-headline_lines, min_dropped_prose, cjk_words, retry_threshold, reentry_cost) share their stage-2 fits; values of stage2_bags
+headline_lines, min_dropped_prose, cjk_words, retry_threshold, reentry_cost,
+fallback_sentences) share their stage-2 fits; values of stage2_bags
 share their bags (the largest count is fitted, the others average its first bags); each value of stage1_folds,
 stage1_draws (groupings of the sources into those folds, one per stage-2 bag in turn) and
 stage1_tol (where stage 1's L-BFGS stops; 1e-4 shipped) fits its own stage 1; values of

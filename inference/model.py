@@ -37,7 +37,8 @@ from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tr
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
            "INCLUSIVE_THRESHOLD", "INCLUSIVE_SWITCH_COST",
-           "MIN_DROPPED_PROSE", "RETRY_THRESHOLD", "REENTRY_COST", "CJK_WORDS", "HEADLINE_LINES", "INCLUSIVE_PREFIX",
+           "MIN_DROPPED_PROSE", "RETRY_THRESHOLD", "REENTRY_COST", "FALLBACK_SENTENCES", "CJK_WORDS", "HEADLINE_LINES",
+           "INCLUSIVE_PREFIX",
            "LineResult", "Model", "load_model", "default_model_path", "split_lines", "join_content",
            "keep_mask", "content_path", "smooth_scores", "decode_settings_problem"]
 
@@ -69,6 +70,10 @@ MIN_DROPPED_PROSE = 200
 # (0): nested cross-validation found no gain at 0.5, 0.6 or 0.7 (session 27,
 # docs/experiments.md); keep_mask takes it for reproducing that run.
 RETRY_THRESHOLD = 0.0
+# Where the fallback fires, it can keep the lines the decode kept plus the page's sentences
+# (the sentence test above, as C4's line rule) instead of every line, when those hold
+# MIN_ARTICLE_CHARS; a page with less prose than that is still kept whole. Off: every line.
+FALLBACK_SENTENCES = False
 # Chinese and Japanese put no spaces between words, so a sentence in them is one
 # whitespace "word": when this is on, each of their characters counts as a word in the
 # sentence test above (a page of Japanese prose the model dropped is then kept whole,
@@ -438,7 +443,7 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
               min_chars: int = MIN_ARTICLE_CHARS, switch_cost: float = SWITCH_COST,
               headline_lines: int = HEADLINE_LINES, min_dropped_prose: int = MIN_DROPPED_PROSE,
               cjk_words: bool = CJK_WORDS, retry_threshold: float = RETRY_THRESHOLD,
-              reentry_cost: float = REENTRY_COST) -> np.ndarray:
+              reentry_cost: float = REENTRY_COST, fallback_sentences: bool = FALLBACK_SENTENCES) -> np.ndarray:
     """Which lines of one document to keep, given each line's P(boilerplate).
 
     The non-blank lines get the most likely sequence of labels (``content_path``, with
@@ -447,7 +452,9 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
     more at ``retry_threshold`` (when above ``threshold``; 0: no retry) and those lines
     are kept if they hold ``min_chars``. If not, and nothing was kept
     or the dropped lines hold at least ``min_dropped_prose`` characters of sentences,
-    the model found no article and every non-blank line is kept; otherwise the article's headline is
+    the model found no article and every non-blank line is kept (with ``fallback_sentences``: the
+    kept lines plus every line that reads as a sentence, when those hold ``min_chars``; the page
+    then goes on as one whose article was found); otherwise the article's headline is
     kept too, if one is found within ``headline_lines`` lines above it
     (``headline.find_headline``; 0: no search). ``cjk_words``: each Chinese or
     Japanese character counts as a word in the sentence test. The one rule behind ``clean``,
@@ -455,7 +462,7 @@ def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,
     """
     return _keep(lines, np.asarray(probs), threshold, min_chars,
                  [i for i, l in enumerate(lines) if not _is_blank(l)], switch_cost, headline_lines,
-                 min_dropped_prose, cjk_words, retry_threshold, reentry_cost)
+                 min_dropped_prose, cjk_words, retry_threshold, reentry_cost, fallback_sentences)
 
 
 def content_path(probs, threshold: float = DEFAULT_THRESHOLD, switch_cost: float = SWITCH_COST,
@@ -587,7 +594,8 @@ def _decode(probs, threshold, nonblank, switch_cost, n: int, reentry_cost=0.0) -
 
 
 def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_lines=0,
-          min_dropped_prose=0, cjk_words=CJK_WORDS, retry_threshold=0.0, reentry_cost=0.0) -> np.ndarray:
+          min_dropped_prose=0, cjk_words=CJK_WORDS, retry_threshold=0.0, reentry_cost=0.0,
+          fallback_sentences=False) -> np.ndarray:
     keep = _decode(probs, threshold, nonblank, switch_cost, len(lines), reentry_cost)
     if min_chars > 0:
         total = _kept_chars(lines, keep, min_chars)
@@ -597,9 +605,15 @@ def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_li
                 keep, total = retry, min_chars
         if total < min_chars:
             if total == 0 or _dropped_prose(lines, keep, min_dropped_prose, cjk_words) >= min_dropped_prose:
-                keep = np.zeros(len(lines), dtype=bool)
-                keep[nonblank] = True
-                return keep
+                prose = keep.copy()
+                if fallback_sentences:
+                    for i in nonblank:
+                        prose[i] = prose[i] or _is_sentence(lines[i], cjk_words)
+                if not fallback_sentences or _kept_chars(lines, prose, min_chars) < min_chars:
+                    keep = np.zeros(len(lines), dtype=bool)
+                    keep[nonblank] = True
+                    return keep
+                keep = prose
     if headline_lines > 0:
         head = find_headline(lines, keep, headline_lines)
         if head is not None:

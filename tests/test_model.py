@@ -125,6 +125,33 @@ def test_a_page_with_short_kept_lines_is_decoded_again_at_the_retry_threshold():
     assert keep_mask(lines, probs, 0.4, 0, 0.0, 0, 0, retry_threshold=0.5).tolist() == [False, True, False, False]
 
 
+def test_the_page_fallback_can_keep_the_kept_lines_and_the_sentences_instead_of_every_line():
+    menu, title = "Home News Sport", "A Headline"
+    sentence = "An article sentence that the model dropped, though it reads as prose."   # 70 chars
+    lines = [menu, title, "", sentence, sentence, "Share this", sentence]
+    probs = np.array([0.9, 0.2, 1.0, 0.8, 0.8, 0.9, 0.8])
+    # the kept title holds 10 < 100 characters and 210 characters of sentences were dropped: the page comes back whole
+    assert keep_mask(lines, probs, 0.4, 100, 0.0, 0, 200).tolist() == [True, True, False, True, True, True, True]
+    # with fallback_sentences: the kept title and the three sentences (220 >= 100 characters)
+    assert keep_mask(lines, probs, 0.4, 100, 0.0, 0, 200, fallback_sentences=True).tolist() == [
+        False, True, False, True, True, False, True]
+    # nothing kept: the sentences alone
+    nothing = np.array([0.9, 0.9, 1.0, 0.8, 0.8, 0.9, 0.8])
+    assert keep_mask(lines, nothing, 0.4, 100, 0.0, 0, 200, fallback_sentences=True).tolist() == [
+        False, False, False, True, True, False, True]
+    # ... and the page goes on as one whose article was found: the headline search runs
+    headed = ["Model dropped article sentence"] + lines[1:]
+    assert keep_mask(headed, nothing, 0.4, 100, 0.0, 10, 200, fallback_sentences=True).tolist() == [
+        True, False, False, True, True, False, True]
+    assert not keep_mask(headed, nothing, 0.4, 100, 0.0, 0, 200, fallback_sentences=True)[0]
+    # when kept lines and sentences hold fewer than min_chars, the page is kept whole as before
+    assert keep_mask(lines, probs, 0.4, 300, 0.0, 0, 200, fallback_sentences=True).tolist() == [
+        True, True, False, True, True, True, True]
+    # a page the fallback leaves alone is not touched
+    assert keep_mask(lines, probs, 0.4, 5, 0.0, 0, 200, fallback_sentences=True).tolist() == [
+        False, True, False, False, False, False, False]
+
+
 def test_bad_min_chars(seed_model):
     for bad in (-1, 1.5, True, "10"):
         with pytest.raises(ValueError, match="min_chars"):

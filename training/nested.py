@@ -25,7 +25,7 @@ stage 1 fitted without that source (one source per fold; with the candidate's ow
 out-of-fold scores would hand the inner source a weaker or stronger stage 1 than the
 shipped model gives a new source, and the inner means would rank that, not the candidate
 (docs/experiments.md, session 15); candidates that differ only in how labels are decoded
-(threshold, switch and re-entry costs, page fallback, its retry and its sentence test, headline
+(threshold, switch and re-entry costs, page fallback, its retry, its sentence test and what it keeps, headline
 search) share their stage-2 fits too, so a grid over the decode costs one set of fits; candidates
 that differ only in ``stage2_bags`` share their bags (bag b is the same fit whatever the count), so a
 grid over it fits the largest count once and the pair differs by the extra bags alone. The
@@ -41,8 +41,8 @@ import time
 import numpy as np
 
 from inference import features as F
-from inference.model import (CJK_WORDS, DEFAULT_THRESHOLD, HEADLINE_LINES, MIN_ARTICLE_CHARS, MIN_DROPPED_PROSE,
-                             REENTRY_COST, RETRY_THRESHOLD, SWITCH_COST, keep_mask)
+from inference.model import (CJK_WORDS, DEFAULT_THRESHOLD, FALLBACK_SENTENCES, HEADLINE_LINES, MIN_ARTICLE_CHARS,
+                             MIN_DROPPED_PROSE, REENTRY_COST, RETRY_THRESHOLD, SWITCH_COST, keep_mask)
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -71,6 +71,7 @@ CANDIDATE_KEYS = {
     "cjk_words": (int, int(CJK_WORDS), lambda v: v in (0, 1)),
     "retry_threshold": (float, RETRY_THRESHOLD, lambda v: 0.0 <= v <= 1.0),
     "reentry_cost": (float, REENTRY_COST, lambda v: 0.0 <= v < float("inf")),
+    "fallback_sentences": (int, int(FALLBACK_SENTENCES), lambda v: v in (0, 1)),
     "stage1_draws": (int, STAGE1_DRAWS, lambda v: v >= 1),
     "stage1_tol": (float, STAGE1_TOL, lambda v: 0.0 < v < float("inf")),
     "stage2_word_weight": (str, STAGE2_WORD_WEIGHT, lambda v: v in STAGE2_WORD_WEIGHTS),
@@ -148,7 +149,7 @@ def candidate_name(cand: dict) -> str:
 
 # Keys added to CANDIDATE_KEYS since nested reports record their seed, each with the value that
 # does what the code did before the key existed: a report's name without one is read with it.
-ADDED_KEYS = {"retry_threshold": 0.0, "reentry_cost": 0.0}
+ADDED_KEYS = {"retry_threshold": 0.0, "reentry_cost": 0.0, "fallback_sentences": 0}
 
 
 def current_name(name: str) -> str:
@@ -165,7 +166,7 @@ def current_name(name: str) -> str:
 def _f1(docs, probs, cand) -> dict:
     keep = [keep_mask(d.lines, p, cand["threshold"], cand["min_chars"], cand["switch_cost"], cand["headline_lines"],
                       cand["min_dropped_prose"], bool(cand["cjk_words"]), cand["retry_threshold"],
-                      cand["reentry_cost"])
+                      cand["reentry_cost"], bool(cand["fallback_sentences"]))
             for d, p in zip(docs, probs)]
     return score_documents(docs, keep)["shingle"]
 
