@@ -72,7 +72,10 @@ MIN_DROPPED_PROSE = 200
 RETRY_THRESHOLD = 0.0
 # Where the fallback fires, it can keep the lines the decode kept plus the page's sentences
 # (the sentence test above, as C4's line rule) instead of every line, when those hold
-# MIN_ARTICLE_CHARS; a page with less prose than that is still kept whole. Off: every line.
+# MIN_ARTICLE_CHARS; a page with less prose than that is still kept whole. Off (every line):
+# nested cross-validation found +0.0001 (session 28, docs/experiments.md): it helps news
+# pages and costs readability's pages of code and lists as much; keep_mask takes it for
+# reproducing that run.
 FALLBACK_SENTENCES = False
 # Chinese and Japanese put no spaces between words, so a sentence in them is one
 # whitespace "word": when this is on, each of their characters counts as a word in the
