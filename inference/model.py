@@ -578,6 +578,14 @@ def _dropped_prose(lines, keep, enough: int, cjk_words: bool = CJK_WORDS) -> int
     return total
 
 
+def _with_sentences(lines, keep, nonblank, cjk_words: bool = CJK_WORDS) -> np.ndarray:
+    """The kept lines plus every non-blank line that reads as a sentence (a new mask)."""
+    out = keep.copy()
+    for i in nonblank:
+        out[i] = out[i] or _is_sentence(lines[i], cjk_words)
+    return out
+
+
 def _kept_chars(lines, keep, enough: int) -> int:
     """Characters of the kept lines, counted up to ``enough``."""
     total = 0
@@ -608,11 +616,8 @@ def _keep(lines, probs, threshold, min_chars, nonblank, switch_cost, headline_li
                 keep, total = retry, min_chars
         if total < min_chars:
             if total == 0 or _dropped_prose(lines, keep, min_dropped_prose, cjk_words) >= min_dropped_prose:
-                prose = keep.copy()
-                if fallback_sentences:
-                    for i in nonblank:
-                        prose[i] = prose[i] or _is_sentence(lines[i], cjk_words)
-                if not fallback_sentences or _kept_chars(lines, prose, min_chars) < min_chars:
+                prose = _with_sentences(lines, keep, nonblank, cjk_words) if fallback_sentences else None
+                if prose is None or _kept_chars(lines, prose, min_chars) < min_chars:
                     keep = np.zeros(len(lines), dtype=bool)
                     keep[nonblank] = True
                     return keep
