@@ -40,7 +40,7 @@ examples:
   unboil clean --format tsv article.txt    every line as label<TAB>P(boilerplate)<TAB>text
   cat a.txt b.txt | unboil clean -         read stdin ('-' or no FILE)
   unboil clean -o cleaned/ scraped/*.txt   write cleaned/<name> for each input
-  unboil clean --threshold 0.7 a.txt       keep more lines (boilerplate from P = 0.7, not 0.5)
+  unboil clean --threshold 0.7 a.txt       keep more lines (boilerplate from P = 0.7, not 0.4)
   unboil clean --min-chars 0 a.txt         an empty result when no line looks like content
   unboil clean --inclusive forum.txt       keep user comments, lists and tables too
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
