@@ -301,13 +301,17 @@ def _best_path_by_enumeration(probs, threshold, cost):
     return arg == 0
 
 
+def _random_run(rng):
+    """A short run of random line scores and a threshold, for the enumeration tests."""
+    probs = rng.uniform(0.01, 0.99, int(rng.integers(1, 11)))
+    return probs, float(rng.choice([0.3, 0.5, 0.7]))
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_content_path_is_the_best_labelling(seed):
     from inference.model import content_path
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 11))
-    probs = rng.uniform(0.01, 0.99, n)
-    threshold = float(rng.choice([0.3, 0.5, 0.7]))
+    probs, threshold = _random_run(rng)
     cost = float(rng.choice([0.5, 1.0, 3.0]))
     np.testing.assert_array_equal(content_path(probs, threshold, cost),
                                   _best_path_by_enumeration(probs, threshold, cost))
@@ -324,9 +328,7 @@ def _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry):
 def test_content_path_with_a_reentry_cost_is_the_best_labelling(seed):
     from inference.model import content_path
     rng = np.random.default_rng(seed)
-    n = int(rng.integers(1, 11))
-    probs = rng.uniform(0.01, 0.99, n)
-    threshold = float(rng.choice([0.3, 0.5, 0.7]))
+    probs, threshold = _random_run(rng)
     cost, reentry = float(rng.choice([0.0, 0.5, 1.0])), float(rng.choice([0.5, 1.0, 3.0]))
     got = content_path(probs, threshold, cost, reentry)
     wants = _best_reentry_paths_by_enumeration(probs, threshold, cost, reentry)

@@ -27,9 +27,9 @@ shipped model gives a new source, and the inner means would rank that, not the c
 (docs/experiments.md, session 15); candidates that differ only in how labels are decoded
 (threshold, switch and re-entry costs, page fallback, its retry, its sentence test and what it
 keeps, headline search) share their stage-2 fits too, so a grid over the decode costs one set of
-fits; candidates that differ only in ``stage2_bags`` share their bags (bag b is the same fit whatever the count), so a
-grid over it fits the largest count once and the pair differs by the extra bags alone. The
-repository's own choices (``docs/experiments.md``) were made this way.
+fits; candidates that differ only in ``stage2_bags`` share their bags (bag b is the same fit
+whatever the count), so a grid over it fits the largest count once and the pair differs by the
+extra bags alone. The repository's own choices (``docs/experiments.md``) were made this way.
 """
 from __future__ import annotations
 
