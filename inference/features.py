@@ -38,10 +38,11 @@ __all__ = [
 # above it (CORE_MIN_PROSE_CHARS); version 3 counts each Chinese or Japanese
 # character as a word in the shape features (CJK_RANGES); version 4 is version 2
 # (not 3) with comment sections whose header comes after them counted as below
-# one (see context_matrix; nested in session 24, not adopted). Models of every
-# version listed still load.
+# one (see context_matrix; nested in session 24, not adopted); version 5 is version 2
+# with sentence-shaped lines counted as prose in the distances to prose and to the
+# core (SENTENCE_WORDS; nested in session 29). Models of every version listed still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2, 3, 4)
+FEATURE_VERSIONS = (1, 2, 3, 4, 5)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -67,6 +68,11 @@ CORE_WINDOW = 5
 # of confident prose above it (an article's worth, as MIN_ARTICLE_CHARS in the model);
 # a "Comments (3)" link above the article does not qualify. Feature version 2.
 CORE_MIN_PROSE_CHARS = 500
+# Feature version 5: a line of at least this many words that ends a sentence counts as
+# prose in the distance features whatever its stage-1 score. On a page in a language
+# stage 1 barely knows, paragraphs score near logit 0, and every one of them counted
+# as a gap between the article's core and the rest of the article.
+SENTENCE_WORDS = 10
 # Reader comments are prose, so n-grams and prose context call them content. What
 # gives a comment section away is its header ("42 Comments", "Leave a Reply") above
 # it and the author/date/"Reply" lines between the comments. Short lines only: a
@@ -601,9 +607,14 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     put((cm[end] - cm[i + 1]) / total)
     # distance (in lines) to the nearest confident prose line before and after
     conf = s < PROSE_LOGIT
-    last = np.maximum.accumulate(np.where(conf, i, -1))
+    if version == 5:
+        sentence = (shape[:, 2] > 0) & (shape[:, 1] >= np.log1p(SENTENCE_WORDS))
+        near = conf | sentence
+    else:
+        near = conf
+    last = np.maximum.accumulate(np.where(near, i, -1))
     prev_d = np.where(last >= start, i - last, MAX_DISTANCE)
-    nxt_idx = np.minimum.accumulate(np.where(conf, i, n)[::-1])[::-1]
+    nxt_idx = np.minimum.accumulate(np.where(near, i, n)[::-1])[::-1]
     next_d = np.where(nxt_idx < end, nxt_idx - i, MAX_DISTANCE)
     put(np.log1p(np.minimum(prev_d, MAX_DISTANCE)))
     put(np.log1p(np.minimum(next_d, MAX_DISTANCE)))
@@ -634,7 +645,8 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     core = np.zeros(n_docs, dtype=np.int64)
     core[docs_hit] = at_peak[first]
     core_i = core[doc_of]
-    nonprose = np.concatenate(([0], np.cumsum(s >= 0)))
+    gap = (s >= 0) & ~sentence if version == 5 else s >= 0
+    nonprose = np.concatenate(([0], np.cumsum(gap)))
     put(np.log1p(np.abs(nonprose[i + 1] - nonprose[core_i + 1])))
     put(np.log1p(np.abs(i - core_i)))
     put((i > core_i).astype(np.float64))

@@ -261,3 +261,36 @@ def test_context_matrix_refuses_an_unknown_feature_version():
                          np.zeros((2, len(F.MARK_NAMES))), version=max(F.FEATURE_VERSIONS) + 1)
     with pytest.raises(ValueError, match="feature version"):
         F.shape_matrix(F.encode_lines(["x"]), version=True)
+
+
+def test_version_5_counts_sentence_shaped_lines_as_prose_in_the_distances():
+    names = F.context_names()
+    # menu, 6 confident prose lines (the core), then 10 paragraphs stage 1 is unsure of
+    # (logit 0.3: a language it barely knows), of which the 4 odd ones end a sentence
+    # of >= SENTENCE_WORDS words, the others are a 9-word sentence and headings; a footer
+    score = np.array([3.0] + [-3.0] * 6 + [0.3] * 10 + [3.0])
+    words = np.array([2] + [30] * 6 + [30, 9] * 5 + [3])
+    words[[8, 10]] = 4                              # two headings
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(words * 6)
+    shape[:, 1] = np.log1p(words)
+    shape[:, 2] = 1.0
+    shape[[0, 8, 10, 17], 2] = 0.0                  # menu, headings and footer end no sentence
+    sentence = (words >= F.SENTENCE_WORDS) & (shape[:, 2] > 0)
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    off = F.doc_offsets([len(score)])
+    v2 = F.context_matrix(score, shape, off, marks, version=2)
+    v5 = F.context_matrix(score, shape, off, marks, version=5)
+    gap, prev = names.index("log_gap_to_core"), names.index("log_dist_prose_prev")
+    # version 2: every unsure line is a gap to the core, 1..10 of them
+    assert np.allclose(v2[7:17, gap], np.log1p(np.arange(1, 11)))
+    # version 5: only the unsure lines that are no such sentence count
+    expected = np.cumsum(~sentence[7:17])
+    assert np.allclose(v5[7:17, gap], np.log1p(expected)) and expected[-1] == 5
+    # and a sentence is confident prose for the distance to the previous one
+    assert np.allclose(v5[8:17, prev][sentence[7:16]], np.log1p(1))
+    assert np.allclose(v2[8:17, prev], np.log1p(np.arange(2, 11)))
+    # every other column is version 2's
+    changed = {gap, prev, names.index("log_dist_prose_next")}
+    others = [k for k in range(len(names)) if k not in changed]
+    np.testing.assert_array_equal(v5[:, others], v2[:, others])
