@@ -40,9 +40,11 @@ __all__ = [
 # (not 3) with comment sections whose header comes after them counted as below
 # one (see context_matrix; nested in session 24, not adopted); version 5 is version 2
 # with sentence-shaped lines counted as prose in the distances to prose and to the
-# core (SENTENCE_WORDS; nested in session 29). Models of every version listed still load.
+# core (SENTENCE_WORDS; nested in session 29); version 6 is version 2 with the core's
+# search stopped at a comment header with less prose above it (CORE_MIN_PROSE_CHARS_V6;
+# nested in session 29). Models of every version listed still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2, 3, 4, 5)
+FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -68,6 +70,9 @@ CORE_WINDOW = 5
 # of confident prose above it (an article's worth, as MIN_ARTICLE_CHARS in the model);
 # a "Comments (3)" link above the article does not qualify. Feature version 2.
 CORE_MIN_PROSE_CHARS = 500
+# Feature version 6: the same with room for a short post above the comments (dragnet's
+# pages kept whole: a post of ~200-500 characters above a comment section).
+CORE_MIN_PROSE_CHARS_V6 = 250
 # Feature version 5: a line of at least this many words that ends a sentence counts as
 # prose in the distance features whatever its stage-1 score. On a page in a language
 # stage 1 barely knows, paragraphs score near logit 0, and every one of them counted
@@ -633,7 +638,8 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
         # prose above it may be the core (CORE_MIN_PROSE_CHARS); elsewhere -1, below any window
         prose_chars = np.where(conf, np.rint(np.expm1(shape[:, 0])), 0.0)
         pc = np.concatenate(([0.0], np.cumsum(prose_chars)))
-        qualifies = (marks[:, 0] > 0) & (pc[i] - pc[start] >= CORE_MIN_PROSE_CHARS)
+        min_prose = CORE_MIN_PROSE_CHARS_V6 if version == 6 else CORE_MIN_PROSE_CHARS
+        qualifies = (marks[:, 0] > 0) & (pc[i] - pc[start] >= min_prose)
         limit = np.full(n_docs, n)
         limit[sizes > 0] = np.minimum.reduceat(np.where(qualifies, i, n), offsets[:-1][sizes > 0])
         dense = np.where(i < limit[doc_of], dense, -1)

@@ -294,3 +294,28 @@ def test_version_5_counts_sentence_shaped_lines_as_prose_in_the_distances():
     changed = {gap, prev, names.index("log_dist_prose_next")}
     others = [k for k in range(len(names)) if k not in changed]
     np.testing.assert_array_equal(v5[:, others], v2[:, others])
+
+
+def test_version_6_stops_the_core_at_a_header_under_a_shorter_post():
+    names = F.context_names()
+    # menu, a post of 4 prose lines of 75 characters (300: under CORE_MIN_PROSE_CHARS, over
+    # version 6's), "12 Comments", then 30 longer comment lines as confident as the post
+    score = np.array([3.0] + [-3.0] * 4 + [2.0] + [-3.0] * 30)
+    chars = np.array([10] + [75] * 4 + [11] + [300] * 30)
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(chars)
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    marks[5, 0] = 1
+    off = F.doc_offsets([len(score)])
+    since = names.index("log_comment_headers_since_core")
+    assert F.CORE_MIN_PROSE_CHARS_V6 <= 300 < F.CORE_MIN_PROSE_CHARS
+    v2 = F.context_matrix(score, shape, off, marks, version=2)
+    v6 = F.context_matrix(score, shape, off, marks, version=6)
+    assert not v2[:, since].any()                         # version 2: the core lies in the comments
+    assert np.allclose(v6[6:, since], np.log(2)) and not v6[:6, since].any()
+    # with less than version 6's prose above the header, both search the whole page
+    short = chars.copy()
+    short[1:5] = F.CORE_MIN_PROSE_CHARS_V6 // 4 - 1
+    shape[:, 0] = np.log1p(short)
+    np.testing.assert_array_equal(F.context_matrix(score, shape, off, marks, version=6),
+                                  F.context_matrix(score, shape, off, marks, version=2))
