@@ -40,9 +40,9 @@ __all__ = [
 # (not 3) with comment sections whose header comes after them counted as below
 # one (see context_matrix; nested in session 24, not adopted); version 5 is version 2
 # with sentence-shaped lines counted as prose in the distances to prose and to the
-# core (SENTENCE_WORDS; nested in session 29); version 6 is version 2 with the core's
-# search stopped at a comment header with less prose above it (CORE_MIN_PROSE_CHARS_V6;
-# nested in session 29). Models of every version listed still load.
+# core (SENTENCE_WORDS); version 6 is version 2 with the core's search stopped at a
+# comment header with less prose above it (CORE_MIN_PROSE_CHARS_V6); both nested in
+# session 29, neither adopted. Models of every version listed still load.
 FEATURE_VERSION = 2
 FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6)
 N_WORD_FEATURES = 2 ** 18
