@@ -266,8 +266,8 @@ def test_context_matrix_refuses_an_unknown_feature_version():
 def test_version_5_counts_sentence_shaped_lines_as_prose_in_the_distances():
     names = F.context_names()
     # menu, 6 confident prose lines (the core), then 10 paragraphs stage 1 is unsure of
-    # (logit 0.3: a language it barely knows), of which the 4 odd ones end a sentence
-    # of >= SENTENCE_WORDS words, the others are a 9-word sentence and headings; a footer
+    # (logit 0.3: a language it barely knows): five sentences of 30 words (>= SENTENCE_WORDS),
+    # between them two headings and three 9-word sentences; a footer
     score = np.array([3.0] + [-3.0] * 6 + [0.3] * 10 + [3.0])
     words = np.array([2] + [30] * 6 + [30, 9] * 5 + [3])
     words[[8, 10]] = 4                              # two headings
