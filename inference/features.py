@@ -612,11 +612,12 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     put((cm[end] - cm[i + 1]) / total)
     # distance (in lines) to the nearest confident prose line before and after
     conf = s < PROSE_LOGIT
+    # what the distances count as prose (near) and as a gap to the core (gap); version 5
+    # counts a long sentence as prose whatever its score (SENTENCE_WORDS)
+    near, gap = conf, s >= 0
     if version == 5:
         sentence = (shape[:, 2] > 0) & (shape[:, 1] >= np.log1p(SENTENCE_WORDS))
-        near = conf | sentence
-    else:
-        near = conf
+        near, gap = conf | sentence, gap & ~sentence
     last = np.maximum.accumulate(np.where(near, i, -1))
     prev_d = np.where(last >= start, i - last, MAX_DISTANCE)
     nxt_idx = np.minimum.accumulate(np.where(near, i, n)[::-1])[::-1]
@@ -651,7 +652,6 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     core = np.zeros(n_docs, dtype=np.int64)
     core[docs_hit] = at_peak[first]
     core_i = core[doc_of]
-    gap = (s >= 0) & ~sentence if version == 5 else s >= 0
     nonprose = np.concatenate(([0], np.cumsum(gap)))
     put(np.log1p(np.abs(nonprose[i + 1] - nonprose[core_i + 1])))
     put(np.log1p(np.abs(i - core_i)))

@@ -185,17 +185,23 @@ def test_comment_headers_count_only_below_the_core():
     assert ctx[13, names.index("comment_header")] == 1
 
 
-def test_core_is_searched_above_a_comment_header_with_an_article_above_it():
-    names = F.context_names()
-    # menu, an article of 8 prose lines (800 characters), "42 Comments", then 30 comment
-    # lines that are longer and as confident: their window is the densest on the page
-    score = np.array([3.0] + [-3.0] * 8 + [2.0] + [-3.0] * 30)
-    chars = np.array([10] + [100] * 8 + [11] + [300] * 30)
+def _post_above_comments(n_lines, line_chars):
+    """menu, a post of n_lines confident prose lines of line_chars characters, a comment
+    header ("42 Comments"), then 30 comment lines that are longer and as confident: their
+    window is the densest on the page. (score, chars, shape, marks, offsets)"""
+    score = np.array([3.0] + [-3.0] * n_lines + [2.0] + [-3.0] * 30)
+    chars = np.array([10] + [line_chars] * n_lines + [11] + [300] * 30)
     shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
     shape[:, 0] = np.log1p(chars)
     marks = np.zeros((len(score), len(F.MARK_NAMES)))
-    marks[9, 0] = 1
-    off = F.doc_offsets([len(score)])
+    marks[n_lines + 1, 0] = 1
+    return score, chars, shape, marks, F.doc_offsets([len(score)])
+
+
+def test_core_is_searched_above_a_comment_header_with_an_article_above_it():
+    names = F.context_names()
+    # an article of 8 prose lines (800 characters) above the comments
+    score, chars, shape, marks, off = _post_above_comments(8, 100)
     old = F.context_matrix(score, shape, off, marks, version=1)
     new = F.context_matrix(score, shape, off, marks)
     after, since = names.index("after_core"), names.index("log_comment_headers_since_core")
@@ -298,15 +304,9 @@ def test_version_5_counts_sentence_shaped_lines_as_prose_in_the_distances():
 
 def test_version_6_stops_the_core_at_a_header_under_a_shorter_post():
     names = F.context_names()
-    # menu, a post of 4 prose lines of 75 characters (300: under CORE_MIN_PROSE_CHARS, over
-    # version 6's), "12 Comments", then 30 longer comment lines as confident as the post
-    score = np.array([3.0] + [-3.0] * 4 + [2.0] + [-3.0] * 30)
-    chars = np.array([10] + [75] * 4 + [11] + [300] * 30)
-    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
-    shape[:, 0] = np.log1p(chars)
-    marks = np.zeros((len(score), len(F.MARK_NAMES)))
-    marks[5, 0] = 1
-    off = F.doc_offsets([len(score)])
+    # a post of 4 prose lines of 75 characters (300: under CORE_MIN_PROSE_CHARS, over
+    # version 6's) above the comments
+    score, chars, shape, marks, off = _post_above_comments(4, 75)
     since = names.index("log_comment_headers_since_core")
     assert F.CORE_MIN_PROSE_CHARS_V6 <= 300 < F.CORE_MIN_PROSE_CHARS
     v2 = F.context_matrix(score, shape, off, marks, version=2)
