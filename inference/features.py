@@ -28,7 +28,7 @@ __all__ = [
     "FEATURE_VERSION", "FEATURE_VERSIONS", "is_feature_version", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "CJK_RANGES", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
-    "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
+    "SHAPE_NAMES", "MARK_NAMES", "TEXTURE_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
 ]
 
 # Bump when any function here changes what it computes: models record it, and a
@@ -42,9 +42,11 @@ __all__ = [
 # with sentence-shaped lines counted as prose in the distances to prose and to the
 # core (SENTENCE_WORDS); version 6 is version 2 with the core's search stopped at a
 # comment header with less prose above it (CORE_MIN_PROSE_CHARS_V6); both nested in
-# session 29, neither adopted. Models of every version listed still load.
+# session 29, neither adopted; version 7 is version 2 with three more columns, how the
+# scores vary around the line (TEXTURE_NAMES; session 30). Models of every version listed
+# still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6)
+FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -108,6 +110,13 @@ MARK_SHORT_CHARS = 160
 
 # Half-widths (lines) of the windows that count comment-meta lines around a line.
 MARK_WINDOWS = (2, 5)
+# Feature version 7's columns: the spread of the stage-1 logits over +-5 and +-10 lines, and
+# the share of neighbouring pairs within +-5 lines on opposite sides of logit 0. A comment
+# thread alternates prose-like comments with short meta lines, an article is a run of prose,
+# a menu a run of non-prose: their window means can agree where these do not.
+TEXTURE_NAMES = ("score_sd_pm5", "score_sd_pm10", "switches_pm5")
+TEXTURE_VERSIONS = (7,)
+TEXTURE_WINDOWS = (5, 10)
 
 _P = np.uint64(0x100000001B3)            # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2 ** 64))
@@ -512,7 +521,9 @@ def doc_offsets(lengths) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.asarray(lengths, dtype=np.int64))))
 
 
-def context_names() -> list[str]:
+def context_names(version: int = FEATURE_VERSION) -> list[str]:
+    """The columns of ``context_matrix`` for feature ``version``."""
+    _check_version(version)
     names = ["score"]
     for k in NEIGHBOURS:
         names += [f"score_prev{k}", f"score_next{k}"]
@@ -531,6 +542,9 @@ def context_names() -> list[str]:
     # convention (CleanEval's gold: comments, lists, tables and code are content too),
     # 0 = the article only. Training sets it from each source's gold; users choose it.
     names += ["inclusive"]
+    # after "inclusive": the other versions' columns are a prefix of these
+    if version in TEXTURE_VERSIONS:
+        names += list(TEXTURE_NAMES)
     return names
 
 
@@ -563,8 +577,9 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     if policy.ndim > 1 or (policy.ndim == 1 and len(policy) != n):
         raise ValueError(f"inclusive must be one value or one per line ({n}), got shape {policy.shape}")
     s = np.clip(score, -8.0, 8.0)
+    names = context_names(version)
     if n == 0:
-        return np.zeros((0, len(context_names())))
+        return np.zeros((0, len(names)))
     n_docs = len(offsets) - 1
     sizes = np.diff(offsets)
     doc_of = np.repeat(np.arange(n_docs), sizes)
@@ -573,7 +588,7 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     # written column by column into one preallocated array: building a list of
     # columns and stacking it held three copies of the matrix (~0.9 GB for 1 M lines).
     # Column-major, so each column is one contiguous write.
-    out = np.empty((len(context_names()), n)).T
+    out = np.empty((len(names), n)).T
     col = iter(range(out.shape[1]))
 
     def put(x):
@@ -681,6 +696,19 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     for w in MARK_WINDOWS:
         put(_window_mean(marks[:, 1], doc_of, offsets, w))
     put(policy)
+    if version in TEXTURE_VERSIONS:
+        # sums in fixed point (2**-24), so a page alone and in a batch get the same bits
+        fx = np.rint(s * 2.0 ** 24).astype(np.int64)
+        sq = np.rint(s * s * 2.0 ** 24).astype(np.int64)
+        for w in TEXTURE_WINDOWS:
+            m = _window_mean(fx, doc_of, offsets, w) / 2.0 ** 24
+            m2 = _window_mean(sq, doc_of, offsets, w) / 2.0 ** 24
+            put(np.sqrt(np.maximum(m2 - m * m, 0.0)))
+        side = (s < 0).astype(np.int64)
+        switch = np.zeros(n, dtype=np.int64)        # line i against line i - 1 on its page
+        switch[1:] = side[1:] != side[:-1]
+        switch[start == i] = 0
+        put(_window_mean(switch, doc_of, offsets, TEXTURE_WINDOWS[0]))
     if next(col, None) is not None:
-        raise RuntimeError("context_matrix wrote fewer columns than context_names() lists")
+        raise RuntimeError("context_matrix wrote fewer columns than context_names(version) lists")
     return out

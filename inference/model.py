@@ -271,13 +271,14 @@ class Model:
     @functools.cached_property
     def _stage2_default(self) -> "_Stage2":
         return _Stage2.build({k: self.arrays[k] for k in TREE_ARRAYS},
-                             self.header.get("context_names", F.context_names()))
+                             self.header.get("context_names", F.context_names(self.feature_version)),
+                             self.feature_version)
 
     @functools.cached_property
     def _stage2_inclusive(self) -> "_Stage2":
         # built on first use only: a default-mode run never compiles these trees
         return _Stage2.build({k: self.arrays[INCLUSIVE_PREFIX + k] for k in TREE_ARRAYS},
-                             self.header["inclusive_context_names"])
+                             self.header["inclusive_context_names"], self.feature_version)
 
     def _tree_scores(self, ctx: np.ndarray, inclusive: bool = False) -> np.ndarray:
         """Stage-2 logits from the full ``context_matrix`` rows, by the mode's trees."""
@@ -421,10 +422,10 @@ class _Stage2:
     columns: object         # None: all columns; an int n: the first n; else an index array
 
     @classmethod
-    def build(cls, trees: dict, names: list[str]) -> "_Stage2":
+    def build(cls, trees: dict, names: list[str], version: int) -> "_Stage2":
         # a model file lists the context features its trees index; one trained before
         # features were added lists a subset of today's, in its own order
-        current = F.context_names()
+        current = F.context_names(version)
         if names == current:
             columns = None
         elif names == current[:len(names)]:
@@ -658,16 +659,17 @@ def _join_kept(lines: list[str], keep: np.ndarray, nonblank: list[int]) -> str:
     return "\n".join(out)
 
 
-def _checked_names(path, header: dict, key: str, default) -> list[str]:
-    """The context feature names a header lists under ``key``, all known to this unboil."""
+def _checked_names(path, header: dict, key: str, default, version: int) -> list[str]:
+    """The context feature names a header lists under ``key``, all computed by this unboil
+    for the model's feature ``version``."""
     names = header.get(key, default)
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ModelFileError(f"{path}: {key} in the header is not a list of feature names")
-    current = set(F.context_names())
+    current = set(F.context_names(version))
     unknown = [n for n in names if n not in current]
     if unknown:
         raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
-                             f"({', '.join(unknown[:3])}); retrain the model with `unboil train`")
+                             f"for feature version {version} ({', '.join(unknown[:3])}); retrain the model with `unboil train`")
     return names
 
 
@@ -715,7 +717,7 @@ def load_model(path=None) -> Model:
         raise ModelFileError(
             f"{path}: trained for feature version {version!r}, this unboil computes versions "
             f"{', '.join(map(str, F.FEATURE_VERSIONS))}; retrain the model with `unboil train`")
-    names = _checked_names(path, header, "context_names", F.context_names())
+    names = _checked_names(path, header, "context_names", F.context_names(version), version)
     expect = {"idf_word": F.N_WORD_FEATURES, "idf_char": F.N_CHAR_FEATURES,
               "coef_word": F.N_WORD_FEATURES, "coef_char": F.N_CHAR_FEATURES,
               "intercept1": 1}
@@ -731,7 +733,7 @@ def load_model(path=None) -> Model:
     if problem:
         raise ModelFileError(f"{path}: {problem}")
     if "inclusive_context_names" in header:
-        names = _checked_names(path, header, "inclusive_context_names", None)
+        names = _checked_names(path, header, "inclusive_context_names", None, version)
         trees = {k: arrays.get(INCLUSIVE_PREFIX + k) for k in TREE_ARRAYS}
         missing = [INCLUSIVE_PREFIX + k for k, a in trees.items() if a is None]
         if missing:

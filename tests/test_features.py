@@ -319,3 +319,32 @@ def test_version_6_stops_the_core_at_a_header_under_a_shorter_post():
     shape[:, 0] = np.log1p(short)
     np.testing.assert_array_equal(F.context_matrix(score, shape, off, marks, version=6),
                                   F.context_matrix(score, shape, off, marks, version=2))
+
+
+def test_version_7_adds_the_scores_spread_and_switches_after_version_2s_columns():
+    names2, names7 = F.context_names(2), F.context_names(7)
+    assert names7 == names2 + list(F.TEXTURE_NAMES)
+    # a page: 12 lines of article (logit -3), then a comment thread alternating a comment
+    # (-2) with a meta line (+2) for 12 lines; a second page of 30 menu lines (+3)
+    article, thread, menu = [-3.0] * 12, [-2.0, 2.0] * 6, [3.0] * 30
+    score = np.array(article + thread + menu)
+    shape = np.zeros((len(score), len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(np.where(score < 0, 300, 20))
+    marks = np.zeros((len(score), len(F.MARK_NAMES)))
+    off = F.doc_offsets([24, 30])
+    v2 = F.context_matrix(score, shape, off, marks, version=2)
+    v7 = F.context_matrix(score, shape, off, marks, version=7)
+    assert v7.shape == (54, len(names7))
+    np.testing.assert_array_equal(v7[:, :len(names2)], v2)        # version 2's columns unchanged
+    sd5, sd10, sw = (v7[:, names7.index(n)] for n in F.TEXTURE_NAMES)
+    # inside the article and the menu nothing varies; in the thread every pair switches
+    assert np.allclose(sd5[:6], 0) and np.allclose(sd10[24:], 0) and np.allclose(sw[24:], 0)
+    assert np.allclose(sw[:6], 0) and np.allclose(sw[18:24], 1.0)
+    # the thread's first line (-2) is on the article's side: 5 switches among lines 7..17
+    assert np.isclose(sw[12], 5 / 11)
+    # the thread's spread is that of -2 and +2 (2), in a window wholly inside it
+    assert np.allclose(sd5[18], np.std([-2.0, 2.0] * 5 + [-2.0]))
+    assert sd5[8] > 0 and sd10[17] > sd10[8] > 0      # the article edge sees part of the thread
+    # a page's columns do not depend on the page beside it (the menu is not the thread's neighbour)
+    alone = F.context_matrix(score[:24], shape[:24], F.doc_offsets([24]), marks[:24], version=7)
+    np.testing.assert_array_equal(alone, v7[:24])

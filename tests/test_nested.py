@@ -398,3 +398,23 @@ def test_reports_from_before_a_decode_key_was_added_combine_with_today_s_names()
     # a candidate that differs from today's defaults in an added key is still told apart
     retry = N.candidate_name(N.parse_candidate("retry_threshold=0.5"))
     assert N.combine_seeds([_report(0, {"x": {old_shipped: 0.9, retry: 0.8}})])["diff"][retry][0] == pytest.approx(-0.1)
+
+
+def test_a_feature_version_with_more_columns_trains_and_scores_its_stage_2_on_them(monkeypatch):
+    """Version 7 has three more context columns than version 2: its stage-2 fits (inner and
+    outer) get them, version 2's do not, and both share one stage 1."""
+    docs = _docs(5)
+    widths = []
+    real_fit = N.fit_stage2_bags
+
+    def spy_fit(ctx, y, w, **kw):
+        widths.append((ctx[0].shape[1], tuple(kw["names"][-3:])))
+        return real_fit(ctx, y, w, **kw)
+
+    monkeypatch.setattr(N, "fit_stage2_bags", spy_fit)
+    report = N.nested_evaluate(docs, N.parse_grid(["feature_version=2,7", "stage2_trees=5"]), outer_sources=["a"])
+    n2 = len(N.F.context_names(2)) - 1                    # the default mode: no convention column
+    assert sorted(set(widths)) == sorted({(n2, tuple(N.F.context_names(2)[-4:-1])),
+                                          (n2 + 3, tuple(N.F.TEXTURE_NAMES))})
+    assert len(widths) == 2 * (3 + 1)                    # per version: 3 inner fits, 1 outer
+    assert len(report["folds"]["a"]["outer"]) == 2

@@ -193,8 +193,6 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         raise ValueError(f"nested leave-one-source-out needs at least 3 sources with >= {MIN_SOURCE_DOCS} "
                          f"documents; got {len(scored)}")
     names = [candidate_name(c) for c in candidates]
-    # the default mode's stage 2: every context feature but the convention column
-    stage2_names, cols = default_columns()
     report = {"candidates": names, "seed": seed, "folds": {}}
     for outer in outer_sources:
         t0 = time.perf_counter()
@@ -209,11 +207,13 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
             lambda n_folds, draws, tol: _stage1_fit(train_docs, seed, n_folds, draws, tol))
         inputs = functools.lru_cache(maxsize=None)(
             lambda n_folds, draws, tol, version: _stage2_inputs(train_docs, test_docs, test_design,
-                                                                stage1(n_folds, draws, tol), version, cols))
+                                                                stage1(n_folds, draws, tol), version))
         settings = sorted({_stage1_key(c) for c in candidates})
         one_stage1 = len({s[:3] for s in settings}) == 1
         for n_folds, draws, tol, version in settings:
             ctxs, y, weights, test_ctx = inputs(n_folds, draws, tol, version)
+            # the default mode's stage 2: every context feature of the version but the convention column
+            stage2_names, _ = default_columns(version)
             # Candidates that differ in stage 1's folds or groupings would otherwise score each
             # inner source from their own out-of-fold stage-1 scores: with fewer folds, from a
             # stage 1 that also missed other training sources, which is not what the shipped model
@@ -275,7 +275,7 @@ def _stage1_fit(train_docs, seed, n_folds, draws, tol=STAGE1_TOL):
     return params, oofs, design, y, weight
 
 
-def _stage2_inputs(train_docs, test_docs, test_design, stage1, version, cols):
+def _stage2_inputs(train_docs, test_docs, test_design, stage1, version):
     """The default stage 2's inputs from a ``_stage1_fit`` result, with the shapes of feature
     ``version``: (training contexts and weights, one per grouping; labels; test context).
     ``test_design`` is ``stage1_design`` of the test documents' lines."""
@@ -288,6 +288,7 @@ def _stage2_inputs(train_docs, test_docs, test_design, stage1, version, cols):
     ctxs, weights = stage2_inputs(train_docs, oofs, design, y, weight, policy)     # as train() builds them
     test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
                                 test_design.marks, version=version)
+    _, cols = default_columns(version)
     return [c[:, cols] for c in ctxs], y, weights, test_ctx[:, cols]
 
 

@@ -367,10 +367,11 @@ def default_stage2_weight(ctx: np.ndarray, names: list[str], y: np.ndarray, weig
     return w
 
 
-def default_columns() -> tuple[list[str], list[int]]:
-    """The default (article) mode's stage-2 columns: every context feature but the
-    convention column ``inclusive`` (names, and their indices in ``context_names()``)."""
-    all_names = F.context_names()
+def default_columns(version: int = F.FEATURE_VERSION) -> tuple[list[str], list[int]]:
+    """The default (article) mode's stage-2 columns: every context feature of feature
+    ``version`` but the convention column ``inclusive`` (names, and their indices in
+    ``context_names(version)``)."""
+    all_names = F.context_names(version)
     cols = [i for i, n in enumerate(all_names) if n != "inclusive"]
     return [all_names[i] for i in cols], cols
 
@@ -378,10 +379,10 @@ def default_columns() -> tuple[list[str], list[int]]:
 def stage2_inputs(docs: list[Document], oofs: list[np.ndarray], design: "Stage1Design", y: np.ndarray,
                   weight: np.ndarray, policy: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Stage 2's training inputs, one per grouping of stage 1's folds: the full context
-    matrices (every column of ``context_names()``, the inclusive mode's input) and the
-    default mode's line weights (``default_stage2_weight``)."""
+    matrices (every column of ``context_names(design.version)``, the inclusive mode's input)
+    and the default mode's line weights (``default_stage2_weight``)."""
     offsets = F.doc_offsets([len(d.lines) for d in docs])
-    all_names = F.context_names()
+    all_names = F.context_names(design.version)
     ctxs = [F.context_matrix(o, design.shape, offsets, design.marks, policy, version=design.version) for o in oofs]
     return ctxs, [default_stage2_weight(c, all_names, y, weight, policy) for c in ctxs]
 
@@ -399,7 +400,7 @@ def fit_stage2(ctx, y: np.ndarray, weight, *, seed: int = 0,
     ``bags=1``), and the model's score is their mean: one sample's luck matters less.
     ``ctx`` and ``weight`` may be lists, one per grouping of stage 1's folds
     (``STAGE1_DRAWS``): bag b then learns from ``ctx[b % len(ctx)]`` with its weights.
-    ``names`` lists the columns of ``ctx`` (default: all of ``context_names()``).
+    ``names`` lists the columns of ``ctx`` (default: ``context_names()``).
     """
     return average_trees(fit_stage2_bags(ctx, y, weight, seed=seed, trees=trees, bags=bags,
                                          max_lines=max_lines, names=names, word_weight=word_weight))
@@ -558,8 +559,8 @@ def train(docs: list[Document], *, seed: int = 0, c_ngram: float = C_NGRAM,
     oofs = [oof] + more_stage1_oof(docs, design, y, weight, seed=seed, c_ngram=c_ngram, n_folds=n_folds,
                                    draws=stage1_draws, stage1_tol=stage1_tol)
     ctxs, default_weights = stage2_inputs(docs, oofs, design, y, weight, policy)
-    all_names = F.context_names()
-    names, cols = default_columns()
+    all_names = F.context_names(feature_version)
+    names, cols = default_columns(feature_version)
     idf_w, idf_c, coef1, b1 = params
     n_w = F.N_WORD_FEATURES
     arrays = {
