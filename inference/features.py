@@ -28,7 +28,7 @@ __all__ = [
     "FEATURE_VERSION", "FEATURE_VERSIONS", "is_feature_version", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "CJK_RANGES", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
-    "SHAPE_NAMES", "MARK_NAMES", "TEXTURE_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
+    "SHAPE_NAMES", "MARK_NAMES", "TEXTURE_NAMES", "REGION_NAMES", "EXTRA_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
 ]
 
 # Bump when any function here changes what it computes: models record it, and a
@@ -42,11 +42,11 @@ __all__ = [
 # with sentence-shaped lines counted as prose in the distances to prose and to the
 # core (SENTENCE_WORDS); version 6 is version 2 with the core's search stopped at a
 # comment header with less prose above it (CORE_MIN_PROSE_CHARS_V6); both nested in
-# session 29, neither adopted; version 7 is version 2 with three more columns, how the
-# scores vary around the line (TEXTURE_NAMES; session 30). Models of every version listed
-# still load.
+# session 29, neither adopted; versions 7 and 8 are version 2 with three more columns each
+# (EXTRA_NAMES): how the scores vary around the line, and the neighbourhood's shape (session 30).
+# Models of every version listed still load.
 FEATURE_VERSION = 2
-FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+FEATURE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 N_WORD_FEATURES = 2 ** 18
 N_CHAR_FEATURES = 2 ** 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -115,8 +115,15 @@ MARK_WINDOWS = (2, 5)
 # thread alternates prose-like comments with short meta lines, an article is a run of prose,
 # a menu a run of non-prose: their window means can agree where these do not.
 TEXTURE_NAMES = ("score_sd_pm5", "score_sd_pm10", "switches_pm5")
-TEXTURE_VERSIONS = (7,)
 TEXTURE_WINDOWS = (5, 10)
+# Feature version 8's columns: the neighbourhood's shape, whatever stage 1 made of it (which
+# it cannot judge on a language it barely knows): mean log length over +-5 lines, and the
+# share of lines ending a sentence over +-5 and +-25 lines.
+REGION_NAMES = ("chars_pm5", "terminal_pm5", "terminal_pm25")
+REGION_WINDOWS = (5, 25)
+# The columns a feature version adds after all of version 2's (after "inclusive", so version
+# 2's columns stay a prefix of its own).
+EXTRA_NAMES = {7: TEXTURE_NAMES, 8: REGION_NAMES}
 
 _P = np.uint64(0x100000001B3)            # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2 ** 64))
@@ -542,9 +549,7 @@ def context_names(version: int = FEATURE_VERSION) -> list[str]:
     # convention (CleanEval's gold: comments, lists, tables and code are content too),
     # 0 = the article only. Training sets it from each source's gold; users choose it.
     names += ["inclusive"]
-    # after "inclusive": the other versions' columns are a prefix of these
-    if version in TEXTURE_VERSIONS:
-        names += list(TEXTURE_NAMES)
+    names += list(EXTRA_NAMES.get(version, ()))
     return names
 
 
@@ -557,6 +562,12 @@ def _window_mean(x, doc_of, offsets, w):
     lo = np.maximum(i - w, offsets[doc_of])
     hi = np.minimum(i + w + 1, offsets[doc_of + 1])
     return (c[hi] - c[lo]) / (hi - lo)
+
+
+def _fixed_window_mean(x, doc_of, offsets, w):
+    """``_window_mean`` of float x (|x| < 2**30) summed in fixed point (2**-24): the same bits
+    for a page alone and in a batch, where a float running sum differs in the last ones."""
+    return _window_mean(np.rint(x * 2.0 ** 24).astype(np.int64), doc_of, offsets, w) / 2.0 ** 24
 
 
 def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
@@ -696,19 +707,21 @@ def context_matrix(score: np.ndarray, shape: np.ndarray, offsets: np.ndarray,
     for w in MARK_WINDOWS:
         put(_window_mean(marks[:, 1], doc_of, offsets, w))
     put(policy)
-    if version in TEXTURE_VERSIONS:
-        # sums in fixed point (2**-24), so a page alone and in a batch get the same bits
-        fx = np.rint(s * 2.0 ** 24).astype(np.int64)
-        sq = np.rint(s * s * 2.0 ** 24).astype(np.int64)
+    if version == 7:
         for w in TEXTURE_WINDOWS:
-            m = _window_mean(fx, doc_of, offsets, w) / 2.0 ** 24
-            m2 = _window_mean(sq, doc_of, offsets, w) / 2.0 ** 24
+            m = _fixed_window_mean(s, doc_of, offsets, w)
+            m2 = _fixed_window_mean(s * s, doc_of, offsets, w)
             put(np.sqrt(np.maximum(m2 - m * m, 0.0)))
         side = (s < 0).astype(np.int64)
         switch = np.zeros(n, dtype=np.int64)        # line i against line i - 1 on its page
         switch[1:] = side[1:] != side[:-1]
         switch[start == i] = 0
         put(_window_mean(switch, doc_of, offsets, TEXTURE_WINDOWS[0]))
+    if version == 8:
+        put(_fixed_window_mean(shape[:, 0], doc_of, offsets, REGION_WINDOWS[0]))
+        terminal = (shape[:, 2] > 0).astype(np.int64)
+        for w in REGION_WINDOWS:
+            put(_window_mean(terminal, doc_of, offsets, w))
     if next(col, None) is not None:
         raise RuntimeError("context_matrix wrote fewer columns than context_names(version) lists")
     return out

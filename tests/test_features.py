@@ -345,6 +345,35 @@ def test_version_7_adds_the_scores_spread_and_switches_after_version_2s_columns(
     # the thread's spread is that of -2 and +2 (2), in a window wholly inside it
     assert np.allclose(sd5[18], np.std([-2.0, 2.0] * 5 + [-2.0]))
     assert sd5[8] > 0 and sd10[17] > sd10[8] > 0      # the article edge sees part of the thread
-    # a page's columns do not depend on the page beside it (the menu is not the thread's neighbour)
-    alone = F.context_matrix(score[:24], shape[:24], F.doc_offsets([24]), marks[:24], version=7)
-    np.testing.assert_array_equal(alone, v7[:24])
+    # a page's new columns do not depend on the page before it in a batch, to the bit
+    alone = F.context_matrix(score[24:], shape[24:], F.doc_offsets([30]), marks[24:], version=7)
+    np.testing.assert_array_equal(alone[:, -3:], v7[24:, -3:])
+    noisy = np.random.default_rng(0).normal(0, 3, len(score))
+    pair = F.context_matrix(np.concatenate([noisy, noisy]), np.vstack([shape, shape]),
+                            F.doc_offsets([24, 30, 24, 30]), np.vstack([marks, marks]), version=7)
+    np.testing.assert_array_equal(pair[54:, -3:], pair[:54, -3:])
+
+
+def test_version_8_adds_the_neighbourhoods_length_and_sentence_share_after_version_2s_columns():
+    names2, names8 = F.context_names(8)[:-3], F.context_names(8)
+    assert names2 == F.context_names(2) and names8[-3:] == list(F.REGION_NAMES)
+    # a page in a language stage 1 does not know (every logit 0.5): a menu of 10 short lines
+    # without a full stop, 20 long lines ending sentences, 10 short ones again
+    score = np.full(40, 0.5)
+    chars = np.array([12] * 10 + [400] * 20 + [12] * 10)
+    shape = np.zeros((40, len(F.SHAPE_NAMES)))
+    shape[:, 0] = np.log1p(chars)
+    shape[10:30, 2] = 1.0
+    marks = np.zeros((40, len(F.MARK_NAMES)))
+    off = F.doc_offsets([40])
+    v8 = F.context_matrix(score, shape, off, marks, version=8)
+    np.testing.assert_array_equal(v8[:, :len(names2)], F.context_matrix(score, shape, off, marks, version=2))
+    chars5, term5, term25 = (v8[:, names8.index(n)] for n in F.REGION_NAMES)
+    assert np.allclose(chars5[15:25], np.log1p(400)) and np.allclose(chars5[:5], np.log1p(12))
+    assert np.allclose(term5[15:25], 1.0) and np.allclose(term5[:5], 0.0)
+    assert np.isclose(term5[10], 6 / 11)                       # lines 5..15: 10..15 end sentences
+    assert np.isclose(term25[0], 16 / 26) and np.isclose(term25[20], 20 / 40)
+    # a page's new columns do not depend on the page before it in a batch, to the bit
+    both = F.context_matrix(np.tile(score, 2), np.vstack([shape, shape]), F.doc_offsets([40, 40]),
+                            np.vstack([marks, marks]), version=8)
+    np.testing.assert_array_equal(both[40:, -3:], v8[:, -3:])

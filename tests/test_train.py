@@ -302,12 +302,15 @@ def test_evaluation_does_not_depend_on_the_order_of_the_documents():
         np.testing.assert_array_equal(b[doc_id], p, err_msg=doc_id)
 
 
-def test_a_version_7_model_learns_its_extra_columns_and_scores_the_same_saved_and_batched(seed_docs, tmp_path):
+@pytest.mark.parametrize("version", sorted(F.EXTRA_NAMES))
+def test_a_model_of_a_version_with_more_columns_learns_them_and_scores_the_same_saved_and_batched(
+        seed_docs, tmp_path, version):
     from inference.model import Model, ModelFileError, load_model
-    m = train(seed_docs, seed=0, feature_version=7)
-    assert m.header["context_names"] == [n for n in F.context_names(7) if n != "inclusive"]
-    assert m.header["context_names"][-3:] == list(F.TEXTURE_NAMES)
-    path = tmp_path / "v7.npz"
+    m = train(seed_docs, seed=0, feature_version=version)
+    assert m.header["context_names"] == [n for n in F.context_names(version) if n != "inclusive"]
+    extra = list(F.EXTRA_NAMES[version])
+    assert m.header["context_names"][-3:] == extra
+    path = tmp_path / "v.npz"
     m.save(path)
     back = load_model(path)
     pages = [d.lines for d in seed_docs]
@@ -316,7 +319,7 @@ def test_a_version_7_model_learns_its_extra_columns_and_scores_the_same_saved_an
         np.testing.assert_array_equal(back.predict_proba([page])[0], p)
         assert len(p) == len(page)
     np.testing.assert_array_equal(np.concatenate(m.predict_proba(pages)), np.concatenate(together))
-    # a version-2 header cannot name version 7's columns: refused, not misread
+    # a version-2 header cannot name the other version's columns: refused, not misread
     Model(dict(m.arrays), dict(m.header, feature_version=2)).save(tmp_path / "bad.npz")
-    with pytest.raises(ModelFileError, match="does not compute for feature version 2 .*score_sd_pm5"):
+    with pytest.raises(ModelFileError, match=f"does not compute for feature version 2 .*{extra[0]}"):
         load_model(tmp_path / "bad.npz")
