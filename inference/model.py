@@ -669,7 +669,8 @@ def _checked_names(path, header: dict, key: str, default, version: int) -> list[
     unknown = [n for n in names if n not in current]
     if unknown:
         raise ModelFileError(f"{path}: the model uses context features this unboil does not compute "
-                             f"for feature version {version} ({', '.join(unknown[:3])}); retrain the model with `unboil train`")
+                             f"for feature version {version} ({', '.join(unknown[:3])}); "
+                             "retrain the model with `unboil train`")
     return names
 
 
