@@ -28,7 +28,8 @@ __all__ = [
     "FEATURE_VERSION", "FEATURE_VERSIONS", "is_feature_version", "N_WORD_FEATURES", "N_CHAR_FEATURES", "CHAR_NGRAMS",
     "MAX_FEATURE_CHARS", "CJK_RANGES", "distinct_lines", "encode_lines", "ngram_segments", "ngram_occurrences", "count_matrices",
     "weigh_counts", "ngram_matrix", "ngram_tables", "ngram_scores", "shape_matrix",
-    "SHAPE_NAMES", "MARK_NAMES", "TEXTURE_NAMES", "REGION_NAMES", "EXTRA_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
+    "SHAPE_NAMES", "MARK_NAMES", "mark_matrix", "context_matrix", "context_names", "doc_offsets",
+    "TEXTURE_NAMES", "REGION_NAMES", "EXTRA_NAMES",
 ]
 
 # Bump when any function here changes what it computes: models record it, and a
