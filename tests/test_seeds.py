@@ -64,6 +64,14 @@ KNOWN_LEAVE_ONE_OUT_MISSES = {
 }
 
 
+# Boilerplate the small held-out model scores as boilerplate but the sequence decode may keep:
+# "Support us" sits between two kept banner lines (known misses above), and one line breaks a
+# kept run only with P(boilerplate) above about 0.83 (README, The threshold). It scores about
+# 0.82, so which side it lands on depends on the CPU's rounding (kept on an AVX-512 machine with
+# OpenBLAS's Haswell kernels, session 30). Kept only that way: scored >= 0.5, both neighbours kept.
+LEAVE_ONE_OUT_DECODE_TIES = {"Support us"}
+
+
 # Content the small held-out model drops (measured since stage 2 went from 200 to 100
 # trees in session 6: the article's last paragraph, just above the appeal block; the
 # bundled model keeps it). Any other dropped line fails the test.
@@ -83,7 +91,14 @@ def test_leave_one_seed_out(held_out_model):
     dropped_content = [l for l, y in zip(doc.lines, doc.labels) if y == "content" and l not in kept]
     kept_boilerplate = {l for l, y in zip(doc.lines, doc.labels) if y == "boilerplate" and l in kept}
     assert set(dropped_content) <= KNOWN_LEAVE_ONE_OUT_DROPS, set(dropped_content) - KNOWN_LEAVE_ONE_OUT_DROPS
-    assert kept_boilerplate <= KNOWN_LEAVE_ONE_OUT_MISSES, kept_boilerplate - KNOWN_LEAVE_ONE_OUT_MISSES
+    ties = kept_boilerplate & LEAVE_ONE_OUT_DECODE_TIES
+    assert kept_boilerplate - ties <= KNOWN_LEAVE_ONE_OUT_MISSES, kept_boilerplate - ties - KNOWN_LEAVE_ONE_OUT_MISSES
+    rows = [r for r in held_out_model.classify(SEED_WITH_WIDGET.read_text(encoding="utf-8")) if r.text.strip()]
+    for k, r in enumerate(rows):
+        if r.text in LEAVE_ONE_OUT_DECODE_TIES:
+            assert r.score >= 0.5, (r.text, r.score)                      # the model knows it is boilerplate
+            if r.is_content:                                              # kept only inside a kept run
+                assert 0 < k < len(rows) - 1 and rows[k - 1].is_content and rows[k + 1].is_content, r.text
     for line in ("A Message from The Moscow Times:", "Dear readers,", "Once", "Monthly", "Annual",
                  "Continue", "Read more", "Remind me later."):
         assert line not in kept, line
