@@ -276,3 +276,18 @@ def test_inclusive_trees_round_trip_and_are_checked_on_load(two_convention_model
     Model(dict(model.arrays), dict(model.header, inclusive_context_names=names)).save(path)
     with pytest.raises(ModelFileError, match="a_feature_from_the_future"):
         load_model(path)
+
+
+@pytest.mark.parametrize("version", sorted(F.EXTRA_NAMES))
+def test_a_version_with_more_columns_gives_both_modes_its_columns(tmp_path, version):
+    """The inclusive trees read every column of the version, the convention column among them;
+    the model saves, loads and scores both modes as it did before saving."""
+    model = train(synthetic_docs(per_source=6), seed=0, inclusive_sources=("forum",), feature_version=version)
+    assert model.header["inclusive_context_names"] == F.context_names(version)
+    assert model.header["context_names"] == [n for n in F.context_names(version) if n != "inclusive"]
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    page = "\n".join(synthetic_page(random.Random(3), "r/0", "r", False)[0].lines)
+    for mode in (False, True):
+        np.testing.assert_array_equal(loaded.predict_proba([page], inclusive=mode)[0],
+                                      model.predict_proba([page], inclusive=mode)[0])
