@@ -211,9 +211,7 @@ def nested_evaluate(docs: list[Document], candidates: list[dict], *, seed: int =
         settings = sorted({_stage1_key(c) for c in candidates})
         one_stage1 = len({s[:3] for s in settings}) == 1
         for n_folds, draws, tol, version in settings:
-            ctxs, y, weights, test_ctx = inputs(n_folds, draws, tol, version)
-            # the default mode's stage 2: every context feature of the version but the convention column
-            stage2_names, _ = default_columns(version)
+            ctxs, y, weights, test_ctx, stage2_names = inputs(n_folds, draws, tol, version)
             # Candidates that differ in stage 1's folds or groupings would otherwise score each
             # inner source from their own out-of-fold stage-1 scores: with fewer folds, from a
             # stage 1 that also missed other training sources, which is not what the shipped model
@@ -277,7 +275,8 @@ def _stage1_fit(train_docs, seed, n_folds, draws, tol=STAGE1_TOL):
 
 def _stage2_inputs(train_docs, test_docs, test_design, stage1, version):
     """The default stage 2's inputs from a ``_stage1_fit`` result, with the shapes of feature
-    ``version``: (training contexts and weights, one per grouping; labels; test context).
+    ``version``: (training contexts and weights, one per grouping; labels; test context; the
+    names of their columns: every context feature of the version but the convention column).
     ``test_design`` is ``stage1_design`` of the test documents' lines."""
     params, oofs, design, y, weight = stage1
     design = design_version(design, [l for d in train_docs for l in d.lines], version)
@@ -288,8 +287,8 @@ def _stage2_inputs(train_docs, test_docs, test_design, stage1, version):
     ctxs, weights = stage2_inputs(train_docs, oofs, design, y, weight, policy)     # as train() builds them
     test_ctx = F.context_matrix(held, test_design.shape, F.doc_offsets([len(d.lines) for d in test_docs]),
                                 test_design.marks, version=version)
-    _, cols = default_columns(version)
-    return [c[:, cols] for c in ctxs], y, weights, test_ctx[:, cols]
+    names, cols = default_columns(version)
+    return [c[:, cols] for c in ctxs], y, weights, test_ctx[:, cols], names
 
 
 def _sigmoid(z):
