@@ -363,6 +363,8 @@ def test_without_the_shipped_setting_the_first_candidate_is_the_baseline():
     assert "| +0.1000 | n/a |" in N.format_seeds(s)
     assert N.short_names([a, b]) == {a: "switch_cost=1.0", b: "switch_cost=2.0"}
     assert N.short_names([SHIPPED]) == {SHIPPED: "shipped"}
+    # a report from another script may name a candidate freely: kept as it is, not a traceback
+    assert N.short_names([SHIPPED, "views", "a=b c"]) == {SHIPPED: "shipped", "views": "views", "a=b c": "a=b c"}
 
 
 @pytest.mark.parametrize("reports, message", [

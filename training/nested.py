@@ -395,12 +395,17 @@ def _inner_mean(inner: dict, sources=None) -> float:
 
 
 def short_names(names: list[str]) -> dict[str, str]:
-    """Each candidate named by the keys whose values differ between the candidates."""
-    parsed = {n: dict(item.split("=", 1) for item in n.split()) for n in names}
+    """Each candidate named by the keys whose values differ between the candidates; a name
+    that is not a list of KEY=V (a report written by another script) stays as it is."""
+    parsed = {}
+    for n in names:
+        items = n.split()
+        if items and all("=" in item for item in items):
+            parsed[n] = dict(item.split("=", 1) for item in items)
     keys = [k for k in CANDIDATE_KEYS if len({p.get(k) for p in parsed.values()}) > 1]
     shipped = candidate_name(_defaults())
-    return {n: " ".join(f"{k}={parsed[n].get(k)}" for k in keys) or ("shipped" if n == shipped else n)
-            for n in names}
+    return {n: (" ".join(f"{k}={parsed[n].get(k)}" for k in keys) if n in parsed else n)
+            or ("shipped" if n == shipped else n) for n in names}
 
 
 def format_seeds(summary: dict) -> str:
