@@ -43,6 +43,7 @@ import numpy as np
 from inference import features as F
 from inference.model import (CJK_WORDS, DEFAULT_THRESHOLD, FALLBACK_SENTENCES, HEADLINE_LINES, MIN_ARTICLE_CHARS,
                              MIN_DROPPED_PROSE, REENTRY_COST, RETRY_THRESHOLD, SWITCH_COST, keep_mask)
+from inference.repeats import REPEAT_WORDS, drop_repeated
 from inference.trees import tree_scores
 
 from .datasets import INCLUSIVE_SOURCES
@@ -76,6 +77,9 @@ CANDIDATE_KEYS = {
     "stage1_tol": (float, STAGE1_TOL, lambda v: 0.0 < v < float("inf")),
     "stage2_word_weight": (str, STAGE2_WORD_WEIGHT, lambda v: v in STAGE2_WORD_WEIGHTS),
     "feature_version": (int, F.FEATURE_VERSION, F.is_feature_version),
+    # the opt-in batch mode (inference/repeats.py): 0 pages = off; the batch is the scored source's pages
+    "repeat_pages": (int, 0, lambda v: v == 0 or v >= 2),
+    "repeat_words": (int, REPEAT_WORDS, lambda v: v >= 0),
 }
 # A source with fewer documents (the two hand-labelled seeds) is trained on but not
 # scored: one page's F1 says nothing about a setting.
@@ -149,7 +153,8 @@ def candidate_name(cand: dict) -> str:
 
 # Keys added to CANDIDATE_KEYS since nested reports record their seed, each with the value that
 # does what the code did before the key existed: a report's name without one is read with it.
-ADDED_KEYS = {"retry_threshold": 0.0, "reentry_cost": 0.0, "fallback_sentences": 0}
+ADDED_KEYS = {"retry_threshold": 0.0, "reentry_cost": 0.0, "fallback_sentences": 0, "repeat_pages": 0,
+              "repeat_words": REPEAT_WORDS}
 
 
 def current_name(name: str) -> str:
@@ -168,6 +173,8 @@ def _f1(docs, probs, cand) -> dict:
                       cand["min_dropped_prose"], bool(cand["cjk_words"]), cand["retry_threshold"],
                       cand["reentry_cost"], bool(cand["fallback_sentences"]))
             for d, p in zip(docs, probs)]
+    if cand["repeat_pages"]:
+        keep = drop_repeated([d.lines for d in docs], keep, cand["repeat_pages"], cand["repeat_words"])
     return score_documents(docs, keep)["shingle"]
 
 
