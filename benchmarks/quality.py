@@ -5,6 +5,8 @@ labels, never on the source it is scored on) and sees only the rendered text
 lines. The peers run in the same process on the same pages:
 
 * keep-all and the C4 line rule, on the same rendered lines;
+* unboil ``--repeats`` (``inference/repeats.py``): the same predictions, each source's pages
+  cleaned together, so a line of a few words on several of them is boilerplate too;
 * jusText on the rendered lines wrapped in ``<p>`` (what it can do given text);
 * trafilatura (``include_comments=False``) and readability on the **raw HTML**;
 * trafilatura with ``include_comments=True``, beside unboil's inclusive mode (CleanEval's
@@ -38,6 +40,7 @@ from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, loa
 from training.evaluate import cross_val_predict_modes, load_predictions  # noqa: E402
 from inference.model import (DEFAULT_THRESHOLD, INCLUSIVE_SWITCH_COST, INCLUSIVE_THRESHOLD, SWITCH_COST,  # noqa: E402
                              keep_mask)
+from inference.repeats import REPEAT_PAGES, REPEAT_WORDS, drop_repeated  # noqa: E402
 from training.labels import read_label_dir  # noqa: E402
 from training.metrics import shingle_scores  # noqa: E402
 from training.render import decode_html  # noqa: E402
@@ -163,15 +166,28 @@ def main(argv=None) -> int:
         probs, probs_inclusive = by_mode[False][: len(docs)], by_mode[True][: len(docs)]
     log.info("unboil leave-one-source-out: %.0fs", time.perf_counter() - t0)
 
-    def kept(d, pr, inclusive=False):
+    def keep(d, pr, inclusive=False):
         # each mode decoded with its own threshold and switch cost, as `unboil clean` and `evaluate` do
         t, c = (INCLUSIVE_THRESHOLD, INCLUSIVE_SWITCH_COST) if inclusive else (DEFAULT_THRESHOLD, SWITCH_COST)
-        return "\n".join(l for l, k in zip(d.lines, keep_mask(d.lines, pr, t, switch_cost=c)) if k)
+        return keep_mask(d.lines, pr, t, switch_cost=c)
 
+    def kept(d, pr, inclusive=False):
+        return "\n".join(l for l, k in zip(d.lines, keep(d, pr, inclusive)) if k)
+
+    def kept_with_repeats(src):
+        # `unboil clean --repeats`: the source's pages cleaned together, as a crawl would be
+        idx = [i for i, d in enumerate(docs) if d.source == src]
+        masks = drop_repeated([docs[i].lines for i in idx], [keep(docs[i], probs[i]) for i in idx],
+                              REPEAT_PAGES, REPEAT_WORDS)
+        return dict(zip(idx, ("\n".join(l for l, k in zip(docs[i].lines, m) if k) for i, m in zip(idx, masks))))
+
+    with_repeats = {i: text for src in sources for i, text in kept_with_repeats(src).items()}
     outputs: dict[str, list] = {
         "keep-all": ["\n".join(d.lines) for d in docs],
         "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
         "unboil (text)": [kept(d, pr) for d, pr in zip(docs, probs)],
+        f"unboil --repeats {REPEAT_PAGES} (text, a source's pages together)":
+            [with_repeats[i] for i in range(len(docs))],
         # None where the page's fold model had no inclusive mode
         "unboil --inclusive (text)": [None if pr is None else kept(d, pr, inclusive=True)
                                       for d, pr in zip(docs, probs_inclusive)],

@@ -5,6 +5,7 @@
     >>> model.clean(text)                     # the article's lines
     >>> model.classify(text)                  # every line with label and P(boilerplate)
     >>> model.clean(text, inclusive=True)     # comments, lists and tables count as content too
+    >>> model.clean_many(pages, repeat_pages=REPEAT_PAGES)   # a site's pages: its template goes too
 
 This package needs only numpy and scipy at prediction time; it never imports
 ``training``.
@@ -12,10 +13,11 @@ This package needs only numpy and scipy at prediction time; it never imports
 from .model import (BOILERPLATE, CONTENT, DEFAULT_THRESHOLD, MIN_ARTICLE_CHARS, SWITCH_COST, LineResult,
                     Model, content_path, default_model_path, keep_mask, load_model, split_lines)
 from .modelfile import ModelFileError
+from .repeats import REPEAT_PAGES
 
 __all__ = ["load_model", "Model", "LineResult", "ModelFileError", "CONTENT", "BOILERPLATE",
            "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SWITCH_COST", "default_model_path", "keep_mask",
-           "content_path", "split_lines",
+           "content_path", "split_lines", "REPEAT_PAGES",
            "clean", "classify"]
 __version__ = "0.1.0"
 

@@ -43,6 +43,7 @@ class Item:
     error: str | None = None
     raw: str | None = None      # a JSONL line that is not a record: passed through as it was
     warc: object | None = None
+    template: object | None = None     # a bool per line: boilerplate whatever its score (--repeats)
 
 
 def expand_paths(paths: list[str], pattern: str = "*") -> Iterator[tuple[str, str]]:
@@ -136,8 +137,9 @@ def _render_batch(model, batch: list[Item], fmt: str, threshold, text_field: str
     # cleaned text alone (no result object per line: a tenth of the run time)
     per_line = fmt == "tsv" or (fmt == "jsonl" and any(it.record is None for it in ok))
     docs = [it.lines for it in ok]
-    results = iter(model.classify_many(docs, threshold, min_chars, inclusive=inclusive) if per_line
-                   else model._clean_lines(docs, threshold, min_chars, inclusive))
+    templates = [it.template for it in ok] if any(it.template is not None for it in ok) else None
+    results = iter(model._classify_lines(docs, threshold, min_chars, inclusive, templates) if per_line
+                   else model._clean_lines(docs, threshold, min_chars, inclusive, templates))
     return [render(fmt, it, next(results) if it.lines is not None else None, text_field)
             if (it.lines is not None or it.record is not None or it.raw is not None) else ""
             for it in batch]
@@ -191,7 +193,7 @@ def _strip(item: Item, text_field: str) -> Item:
     if record is not None and item.lines is not None:
         record = dict(record)
         record[text_field] = None
-    return Item(item.name, item.lines, record, None, item.error, item.raw)
+    return Item(item.name, item.lines, record, None, item.error, item.raw, template=item.template)
 
 
 class OutputSink:

@@ -17,6 +17,7 @@ from . import __version__
 from .allocator import keep_freed_memory
 from .model import DEFAULT_THRESHOLD, INCLUSIVE_THRESHOLD, MIN_ARTICLE_CHARS, load_model, split_lines
 from .modelfile import ModelFileError
+from .repeats import REPEAT_WORDS, count_pages, template_lines
 from . import batch as B
 from .textio import DECOMPRESS_ERRORS, InputError, broken_data, decode_text, open_binary
 
@@ -43,6 +44,7 @@ examples:
   unboil clean --threshold 0.7 a.txt       keep more lines (boilerplate from P = 0.7, not 0.4)
   unboil clean --min-chars 0 a.txt         an empty result when no line looks like content
   unboil clean --inclusive forum.txt       keep user comments, lists and tables too
+  unboil clean --repeats 3 -o out/ site/*.txt   one site's pages: a short line on 3+ of them goes
   unboil clean -r --glob '*.txt' -j 2 -o out/ crawl/      a folder tree, two processes
   unboil clean --input-format jsonl --text-field text corpus.jsonl.gz > clean.jsonl
   unboil clean --input-format warc -o cleaned/ CC-MAIN-*.warc.wet.gz   WET in, WET out
@@ -76,6 +78,13 @@ def _min_chars(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return n
+
+
+def _repeat_pages(value: str) -> int:
+    n = _min_chars(value)
+    if n == 1:
+        raise argparse.ArgumentTypeError("must be 0 (off) or 2 or more: every line is on one document")
     return n
 
 
@@ -121,6 +130,13 @@ def add_clean_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--inclusive", action="store_true",
                    help="count user comments, lists, tables and code as content too, as CleanEval's "
                         "annotators did (forums, mixed pages that are not news); default: the article only")
+    p.add_argument("--repeats", type=_repeat_pages, default=0, metavar="N",
+                   help="a line of at most %d words that is on N or more of the input documents is "
+                        "boilerplate too: a site's menus, footers and prompts, found in the inputs "
+                        "themselves (give the pages of one site or crawl together; 3 was chosen by "
+                        "nested cross-validation). Reads the inputs twice, so they must be files; a "
+                        "document's output then depends on the others; memory grows with the inputs' "
+                        "distinct lines (default: off)" % REPEAT_WORDS)
     p.add_argument("--model", metavar="PATH", help="model file (default: the bundled model)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, errors only")
     p.set_defaults(run=run_clean)
@@ -323,6 +339,41 @@ def run_clean(args) -> int:
     taken: set = set()
     counts = {"failed": 0, "docs": 0}
 
+    def documents(path):
+        """The documents of one input, as items without an output target."""
+        if warc_in:
+            yield from W.iter_file(path)
+            return
+        if not jsonl_in:
+            yield _read_stdin_item() if path == "-" else B.read_text_item(path, path)
+            return
+        try:
+            stream = _stdin_binary() if path == "-" else open_binary(path)
+        except InputError as exc:
+            yield B.Item(path, error=str(exc))
+            return
+        except OSError as exc:
+            yield B.Item(path, error=_os_reason(exc))
+            return
+        try:
+            yield from B.iter_jsonl(stream, path, args.text_field)
+        except DECOMPRESS_ERRORS as exc:   # e.g. truncated gzip mid-stream
+            yield B.Item(path, error=broken_data(exc))
+        except OSError as exc:
+            yield B.Item(path, error=_os_reason(exc))
+        finally:
+            if path != "-":
+                stream.close()
+
+    # --repeats: a first pass counts on how many documents each line is (what cannot be
+    # read is skipped here and reported by the second pass)
+    on_pages = None
+    if args.repeats:
+        if "-" in files:
+            log.error("--repeats reads its inputs twice: give files, not stdin")
+            return EXIT_USAGE
+        on_pages = count_pages(it.lines for path, _ in paths for it in documents(path) if it.lines is not None)
+
     def items():
         for path, rel in paths:
             try:
@@ -330,35 +381,11 @@ def run_clean(args) -> int:
             except InputError as exc:
                 yield B.Item(path, error=str(exc))
                 continue
-            if warc_in:
-                for item in W.iter_file(path):
-                    item.target = target
-                    yield item
-                continue
-            if not jsonl_in:
-                item = _read_stdin_item() if path == "-" else B.read_text_item(path, path)
+            for item in documents(path):
                 item.target = target
+                if on_pages is not None and item.lines is not None:
+                    item.template = template_lines([item.lines], args.repeats, REPEAT_WORDS, on_pages)[0]
                 yield item
-                continue
-            try:
-                stream = _stdin_binary() if path == "-" else open_binary(path)
-            except InputError as exc:
-                yield B.Item(path, error=str(exc))
-                continue
-            except OSError as exc:
-                yield B.Item(path, error=_os_reason(exc))
-                continue
-            try:
-                for item in B.iter_jsonl(stream, path, args.text_field):
-                    item.target = target
-                    yield item
-            except DECOMPRESS_ERRORS as exc:   # e.g. truncated gzip mid-stream
-                yield B.Item(path, error=broken_data(exc))
-            except OSError as exc:
-                yield B.Item(path, error=_os_reason(exc))
-            finally:
-                if path != "-":
-                    stream.close()
 
     progress = None
     if (len(paths) > 1 or jsonl_in or warc_in) and not args.quiet and sys.stderr.isatty():

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import features as F
 from .headline import HEADLINE_LINES, find_headline
+from .repeats import REPEAT_WORDS, template_lines
 from .modelfile import ModelFileError, read_model_file, write_model_file
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
@@ -357,14 +358,26 @@ class Model:
         return out, keep
 
     def classify_many(self, docs, threshold: float | None = None, min_chars: int | None = None, *,
-                      inclusive: bool = False) -> list[list[LineResult]]:
+                      inclusive: bool = False, repeat_pages: int = 0) -> list[list[LineResult]]:
+        """``classify`` for many documents in one batched pass. ``repeat_pages`` N >= 2: a line
+        of at most ``REPEAT_WORDS`` words on N or more of ``docs`` is boilerplate too (a site's
+        template; ``inference.repeats``), so a document's labels depend on the others; 0: off.
+        Scores are the model's either way."""
+        docs = [_as_lines(d) for d in docs]
+        return self._classify_lines(docs, threshold, min_chars, inclusive, _templates(docs, repeat_pages))
+
+    def _classify_lines(self, docs: list[list[str]], threshold=None, min_chars=None, inclusive: bool = False,
+                        templates=None) -> list[list[LineResult]]:
+        """``classify_many`` for documents already split into lines; ``templates``: per
+        document, a bool per line that is boilerplate whatever its score (or None)."""
         inclusive = self._check_inclusive(inclusive)
         t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
-        docs = [_as_lines(d) for d in docs]
         probs, nonblank = self._predict_parts(docs, inclusive)
         out = []
-        for d, p, k in zip(docs, probs, nonblank):
+        for j, (d, p, k) in enumerate(zip(docs, probs, nonblank)):
             keep = _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose)
+            if templates is not None and templates[j] is not None:
+                keep &= ~templates[j]
             out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
                         for line, kp, s in zip(d, keep.tolist(), p.tolist())])
         return out
@@ -375,19 +388,27 @@ class Model:
         return self.classify_many([text_or_lines], threshold, min_chars, inclusive=inclusive)[0]
 
     def clean_many(self, docs, threshold: float | None = None, min_chars: int | None = None, *,
-                   inclusive: bool = False) -> list[str]:
-        """``clean`` for many documents in one batched pass (no per-line result objects)."""
-        return self._clean_lines([_as_lines(d) for d in docs], threshold, min_chars, inclusive)
+                   inclusive: bool = False, repeat_pages: int = 0) -> list[str]:
+        """``clean`` for many documents in one batched pass (no per-line result objects).
+        ``repeat_pages``: see ``classify_many``."""
+        docs = [_as_lines(d) for d in docs]
+        return self._clean_lines(docs, threshold, min_chars, inclusive, _templates(docs, repeat_pages))
 
     def _clean_lines(self, docs: list[list[str]], threshold=None, min_chars=None,
-                     inclusive: bool = False) -> list[str]:
+                     inclusive: bool = False, templates=None) -> list[str]:
         """``clean_many`` for documents already split into lines of type str (the batch
-        runner's, straight from ``split_lines``): no second pass to check them."""
+        runner's, straight from ``split_lines``): no second pass to check them.
+        ``templates``: see ``_classify_lines``."""
         inclusive = self._check_inclusive(inclusive)
         t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
         probs, nonblank = self._predict_parts(docs, inclusive)
-        return [_join_kept(d, _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose), k)
-                for d, p, k in zip(docs, probs, nonblank)]
+        out = []
+        for j, (d, p, k) in enumerate(zip(docs, probs, nonblank)):
+            keep = _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose)
+            if templates is not None and templates[j] is not None:
+                keep &= ~templates[j]
+            out.append(_join_kept(d, keep, k))
+        return out
 
     def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
               inclusive: bool = False) -> str:
@@ -441,6 +462,14 @@ class _Stage2:
         elif self.columns is not None:
             ctx = ctx[:, self.columns]
         return tree_scores(ctx, self.trees) if self.compiled is None else bitvector_scores(ctx, self.compiled)
+
+
+def _templates(docs: list[list[str]], repeat_pages) -> list[np.ndarray] | None:
+    """The lines of ``docs`` that ``repeat_pages`` makes boilerplate (None: off)."""
+    if isinstance(repeat_pages, bool) or not isinstance(repeat_pages, (int, np.integer)) \
+            or not (repeat_pages == 0 or repeat_pages >= 2):
+        raise ValueError(f"repeat_pages must be 0 (off) or a whole number >= 2, got {repeat_pages!r}")
+    return template_lines(docs, int(repeat_pages), REPEAT_WORDS) if repeat_pages else None
 
 
 def keep_mask(lines: list[str], probs, threshold: float = DEFAULT_THRESHOLD,

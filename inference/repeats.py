@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Iterable
 
 import numpy as np
 
-__all__ = ["REPEAT_PAGES", "REPEAT_WORDS", "normalise_line", "repeated_lines", "drop_repeated"]
+__all__ = ["REPEAT_PAGES", "REPEAT_WORDS", "normalise_line", "count_pages", "repeated_lines", "template_lines",
+           "drop_repeated"]
 
-# Pages of the batch a line must occur on to count as template, and the most words it may
-# have (0: any length). Placeholders until the nested run of session 32 chooses them.
+# Pages of the batch a line must be on to count as template (what `--repeats` is usually
+# given), and the most words it may have (0: any length). Chosen by nested cross-validation,
+# each source's pages one batch (session 32, docs/experiments.md): 3 and 12 gained +0.0029 on
+# the article sources' inner mean (2 and 5 +0.0028 / +0.0026); any length lost 0.03-0.05,
+# because the readability benchmark's test pages share their paragraphs.
 REPEAT_PAGES = 3
 REPEAT_WORDS = 12
 
@@ -35,30 +40,47 @@ def normalise_line(line: str) -> str:
     return _DIGITS.sub("0", _SPACE.sub(" ", line.strip().casefold()))
 
 
-def repeated_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES) -> list[np.ndarray]:
-    """Per page, a bool per line: its normalised text is on at least ``min_pages`` pages of
-    ``pages`` (counting its own; blank lines never). ``min_pages`` < 2 is refused: every line
-    is on one page."""
+def count_pages(pages: Iterable[list[str]]) -> Counter:
+    """How many pages each normalised non-blank line is on (a line twice on a page counts once).
+
+    Takes any iterable of pages, so a first pass over a stream of documents can count them;
+    memory grows with the number of distinct lines."""
+    counts: Counter = Counter()
+    for lines in pages:
+        counts.update({f for f in map(normalise_line, lines) if f})
+    return counts
+
+
+def repeated_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES,
+                   counts: Counter | None = None) -> list[np.ndarray]:
+    """Per page, a bool per line: its normalised text is on at least ``min_pages`` pages
+    (of ``pages``, or as ``counts`` from ``count_pages`` over a larger batch says; blank
+    lines never). ``min_pages`` < 2 is refused: every line is on one page."""
     if min_pages < 2:
         raise ValueError(f"min_pages must be at least 2, got {min_pages}")
-    forms = [[normalise_line(l) for l in lines] for lines in pages]
-    pages_with = Counter(f for page in forms for f in set(page) if f)
-    return [np.array([bool(f) and pages_with[f] >= min_pages for f in page], dtype=bool) for page in forms]
+    pages = [list(lines) for lines in pages]
+    counts = count_pages(pages) if counts is None else counts
+    return [np.array([counts.get(f, 0) >= min_pages for f in map(normalise_line, lines)], dtype=bool)
+            for lines in pages]
+
+
+def template_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES, max_words: int = REPEAT_WORDS,
+                   counts: Counter | None = None) -> list[np.ndarray]:
+    """``repeated_lines`` of at most ``max_words`` words (0: any length): the lines to drop."""
+    out = repeated_lines(pages, min_pages, counts)
+    if max_words > 0:
+        for lines, rep in zip(pages, out):
+            rep &= np.array([len(l.split()) <= max_words for l in lines], dtype=bool)
+    return out
 
 
 def drop_repeated(pages: list[list[str]], keeps: list[np.ndarray], min_pages: int = REPEAT_PAGES,
-                  max_words: int = REPEAT_WORDS) -> list[np.ndarray]:
-    """``keeps`` (a bool per line per page) with the repeated lines of at most ``max_words``
-    words (0: any length) no longer kept. New arrays; ``keeps`` is not modified."""
+                  max_words: int = REPEAT_WORDS, counts: Counter | None = None) -> list[np.ndarray]:
+    """``keeps`` (a bool per line per page) with the ``template_lines`` no longer kept.
+    New arrays; ``keeps`` is not modified."""
     if len(pages) != len(keeps):
         raise ValueError(f"{len(pages)} pages but {len(keeps)} keep masks")
-    out = []
-    for lines, keep, rep in zip(pages, keeps, repeated_lines(pages, min_pages)):
-        keep = np.array(keep, dtype=bool)
+    for lines, keep in zip(pages, keeps):
         if len(keep) != len(lines):
             raise ValueError(f"a page has {len(lines)} lines but its keep mask {len(keep)}")
-        drop = rep & keep
-        if max_words > 0:
-            drop &= np.array([len(l.split()) <= max_words for l in lines], dtype=bool)
-        out.append(keep & ~drop)
-    return out
+    return [np.asarray(keep, dtype=bool) & ~t for keep, t in zip(keeps, template_lines(pages, min_pages, max_words, counts))]

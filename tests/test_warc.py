@@ -261,3 +261,19 @@ def test_not_a_warc_and_empty_files(seed_model_path, tmp_path, capsysbinary):
     assert f"{text}: not a WARC file (it starts with 'hello')" in err
     code, out, err = clean(empty, capsysbinary, model_path=seed_model_path)
     assert (code, out, err) == (0, b"", "")
+
+
+def test_repeats_reads_the_warc_twice_and_cleans_its_text_records_together(seed_model_path, seed_model,
+                                                                          tmp_path, capsysbinary):
+    path = tmp_path / "crawl.warc.wet.gz"
+    texts = build(path, n_texts=4)      # records 0 and 2 (1 and 3) hold the same article
+    code, out, err = clean(path, capsysbinary, "--repeats", "2", model_path=seed_model_path)
+    assert code == 0, err
+    after = read(out)
+    assert len(after) == len(read(path.read_bytes()))
+    blocks = [b.decode("utf-8") for h, b in after if h.get_header("WARC-Type") == "conversion"]
+    # every text record is a document of the batch, the Latin-1 resource too
+    assert blocks == seed_model.clean_many(texts + [NOTE], repeat_pages=2)[:len(texts)]
+    # the article's headline is a short line on two documents: gone, as a duplicated page's would be
+    headline = "Russia to 'Develop' Its Military Facilities in Kyrgyzstan"
+    assert headline in seed_model.clean(texts[0]) and headline not in blocks[0]
