@@ -30,14 +30,13 @@ __all__ = ["REPEAT_PAGES", "REPEAT_WORDS", "normalise_line", "count_pages", "rep
 REPEAT_PAGES = 3
 REPEAT_WORDS = 12
 
-_SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
 
 
 def normalise_line(line: str) -> str:
     """The form lines are compared in: case folded, whitespace runs one space, digit runs "0"
     ("12 Comments" and "3 Comments" are the same template line)."""
-    return _DIGITS.sub("0", _SPACE.sub(" ", line.strip().casefold()))
+    return _DIGITS.sub("0", " ".join(line.casefold().split()))
 
 
 def count_pages(pages: Iterable[list[str]]) -> Counter:
@@ -51,27 +50,33 @@ def count_pages(pages: Iterable[list[str]]) -> Counter:
     return counts
 
 
+def _template(forms: list[list[str]], counts: Counter, min_pages: int, max_words: int) -> list[np.ndarray]:
+    if min_pages < 2:
+        raise ValueError(f"min_pages must be at least 2, got {min_pages}")
+    # a form's words are its spaces + 1 (whitespace is collapsed; blank forms never count)
+    return [np.array([counts.get(f, 0) >= min_pages and (max_words <= 0 or f.count(" ") < max_words)
+                      for f in page], dtype=bool) for page in forms]
+
+
+def _forms_and_counts(pages, counts):
+    forms = [[normalise_line(l) for l in lines] for lines in pages]
+    if counts is None:
+        counts = Counter(f for page in forms for f in set(page) if f)
+    return forms, counts
+
+
 def repeated_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES,
                    counts: Counter | None = None) -> list[np.ndarray]:
     """Per page, a bool per line: its normalised text is on at least ``min_pages`` pages
     (of ``pages``, or as ``counts`` from ``count_pages`` over a larger batch says; blank
     lines never). ``min_pages`` < 2 is refused: every line is on one page."""
-    if min_pages < 2:
-        raise ValueError(f"min_pages must be at least 2, got {min_pages}")
-    pages = [list(lines) for lines in pages]
-    counts = count_pages(pages) if counts is None else counts
-    return [np.array([counts.get(f, 0) >= min_pages for f in map(normalise_line, lines)], dtype=bool)
-            for lines in pages]
+    return _template(*_forms_and_counts(pages, counts), min_pages, 0)
 
 
 def template_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES, max_words: int = REPEAT_WORDS,
                    counts: Counter | None = None) -> list[np.ndarray]:
     """``repeated_lines`` of at most ``max_words`` words (0: any length): the lines to drop."""
-    out = repeated_lines(pages, min_pages, counts)
-    if max_words > 0:
-        for lines, rep in zip(pages, out):
-            rep &= np.array([len(l.split()) <= max_words for l in lines], dtype=bool)
-    return out
+    return _template(*_forms_and_counts(pages, counts), min_pages, max_words)
 
 
 def drop_repeated(pages: list[list[str]], keeps: list[np.ndarray], min_pages: int = REPEAT_PAGES,
