@@ -1,7 +1,8 @@
 """Speed benchmark: whole processes on the same pages, one core each, in one run.
 
 * unboil — ``unboil clean -q`` over the shared pages rendered to text files
-  (start-up and model load included);
+  (start-up and model load included), and once more with ``--repeats`` (every file read
+  twice: a first pass counts the lines, then the pages are cleaned);
 * a C4-style line rule in plain Python over the same text files (a floor: the
   least work a line filter can do);
 * trafilatura over the same pages' HTML (``include_comments=False``).
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from training.cli import run_script  # noqa: E402
+from inference.repeats import REPEAT_PAGES  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 
 C4_SCRIPT = r"""
@@ -130,6 +132,8 @@ def main(argv=None) -> int:
             jobs = ["-j", str(j)] if j > 1 else []
             runs.append((f"unboil clean (text, -j {j})", unboil + jobs, texts,
                          "0" if j == 1 else f"0-{j - 1}", mb_text, None))
+        runs.append((f"unboil clean --repeats {REPEAT_PAGES} (text, -j 1, inputs read twice)",
+                     unboil + ["--repeats", str(REPEAT_PAGES)], texts, "0", mb_text, None))
         runs.append(("unboil clean -o DIR (text, -j 1, a file per page)", unboil + ["--overwrite", "-o", str(out)],
                      texts, "0", mb_text, out))
         runs.append(("C4 line rule (text)", [sys.executable, "-c", C4_SCRIPT], texts, "0", mb_text, None))

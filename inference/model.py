@@ -368,19 +368,23 @@ class Model:
 
     def _classify_lines(self, docs: list[list[str]], threshold=None, min_chars=None, inclusive: bool = False,
                         templates=None) -> list[list[LineResult]]:
-        """``classify_many`` for documents already split into lines; ``templates``: per
-        document, a bool per line that is boilerplate whatever its score (or None)."""
+        """``classify_many`` for documents already split into lines; ``templates``: see ``_keeps``."""
+        return [[LineResult(line, CONTENT if kp else BOILERPLATE, s)
+                 for line, kp, s in zip(d, keep.tolist(), p.tolist())]
+                for d, p, _, keep in self._keeps(docs, threshold, min_chars, inclusive, templates)]
+
+    def _keeps(self, docs: list[list[str]], threshold, min_chars, inclusive: bool, templates):
+        """(lines, P(boilerplate), indices of the non-blank lines, keep mask) per document: the
+        decode (``_keep``), then ``templates`` (per document, a bool per line that is boilerplate
+        whatever its score, or None) dropped."""
         inclusive = self._check_inclusive(inclusive)
         t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
         probs, nonblank = self._predict_parts(docs, inclusive)
-        out = []
         for j, (d, p, k) in enumerate(zip(docs, probs, nonblank)):
             keep = _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose)
             if templates is not None and templates[j] is not None:
                 keep &= ~templates[j]
-            out.append([LineResult(line, CONTENT if kp else BOILERPLATE, s)
-                        for line, kp, s in zip(d, keep.tolist(), p.tolist())])
-        return out
+            yield d, p, k, keep
 
     def classify(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
                  inclusive: bool = False) -> list[LineResult]:
@@ -398,17 +402,9 @@ class Model:
                      inclusive: bool = False, templates=None) -> list[str]:
         """``clean_many`` for documents already split into lines of type str (the batch
         runner's, straight from ``split_lines``): no second pass to check them.
-        ``templates``: see ``_classify_lines``."""
-        inclusive = self._check_inclusive(inclusive)
-        t, m, c = self._threshold(threshold, inclusive), self._min_chars(min_chars), self._switch_cost(inclusive)
-        probs, nonblank = self._predict_parts(docs, inclusive)
-        out = []
-        for j, (d, p, k) in enumerate(zip(docs, probs, nonblank)):
-            keep = _keep(d, p, t, m, k, c, self.headline_lines, self.min_dropped_prose)
-            if templates is not None and templates[j] is not None:
-                keep &= ~templates[j]
-            out.append(_join_kept(d, keep, k))
-        return out
+        ``templates``: see ``_keeps``."""
+        return [_join_kept(d, keep, k)
+                for d, _, k, keep in self._keeps(docs, threshold, min_chars, inclusive, templates)]
 
     def clean(self, text_or_lines, threshold: float | None = None, min_chars: int | None = None, *,
               inclusive: bool = False) -> str:

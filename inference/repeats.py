@@ -88,4 +88,5 @@ def drop_repeated(pages: list[list[str]], keeps: list[np.ndarray], min_pages: in
     for lines, keep in zip(pages, keeps):
         if len(keep) != len(lines):
             raise ValueError(f"a page has {len(lines)} lines but its keep mask {len(keep)}")
-    return [np.asarray(keep, dtype=bool) & ~t for keep, t in zip(keeps, template_lines(pages, min_pages, max_words, counts))]
+    drop = template_lines(pages, min_pages, max_words, counts)
+    return [np.asarray(keep, dtype=bool) & ~t for keep, t in zip(keeps, drop)]
