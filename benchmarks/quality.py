@@ -171,25 +171,25 @@ def main(argv=None) -> int:
         t, c = (INCLUSIVE_THRESHOLD, INCLUSIVE_SWITCH_COST) if inclusive else (DEFAULT_THRESHOLD, SWITCH_COST)
         return keep_mask(d.lines, pr, t, switch_cost=c)
 
-    def kept(d, pr, inclusive=False):
-        return "\n".join(l for l, k in zip(d.lines, keep(d, pr, inclusive)) if k)
+    def text(d, mask):
+        return "\n".join(l for l, k in zip(d.lines, mask) if k)
 
-    def kept_with_repeats(src):
-        # `unboil clean --repeats`: the source's pages cleaned together, as a crawl would be
+    masks = [keep(d, pr) for d, pr in zip(docs, probs)]
+    # `unboil clean --repeats`: each source's pages cleaned together, as a crawl would be
+    with_repeats = list(masks)
+    for src in sources:
         idx = [i for i, d in enumerate(docs) if d.source == src]
-        masks = drop_repeated([docs[i].lines for i in idx], [keep(docs[i], probs[i]) for i in idx],
-                              REPEAT_PAGES, REPEAT_WORDS)
-        return dict(zip(idx, ("\n".join(l for l, k in zip(docs[i].lines, m) if k) for i, m in zip(idx, masks))))
-
-    with_repeats = {i: text for src in sources for i, text in kept_with_repeats(src).items()}
+        dropped = drop_repeated([docs[i].lines for i in idx], [masks[i] for i in idx], REPEAT_PAGES, REPEAT_WORDS)
+        for i, m in zip(idx, dropped):
+            with_repeats[i] = m
     outputs: dict[str, list] = {
         "keep-all": ["\n".join(d.lines) for d in docs],
-        "c4-rule": ["\n".join(l for l, k in zip(d.lines, c4_keep(d.lines)) if k) for d in docs],
-        "unboil (text)": [kept(d, pr) for d, pr in zip(docs, probs)],
+        "c4-rule": [text(d, c4_keep(d.lines)) for d in docs],
+        "unboil (text)": [text(d, m) for d, m in zip(docs, masks)],
         f"unboil --repeats {REPEAT_PAGES} (text, a source's pages together)":
-            [with_repeats[i] for i in range(len(docs))],
+            [text(d, m) for d, m in zip(docs, with_repeats)],
         # None where the page's fold model had no inclusive mode
-        "unboil --inclusive (text)": [None if pr is None else kept(d, pr, inclusive=True)
+        "unboil --inclusive (text)": [None if pr is None else text(d, keep(d, pr, inclusive=True))
                                       for d, pr in zip(docs, probs_inclusive)],
     }
     for peer in peers:      # checked by peers_problem above

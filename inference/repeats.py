@@ -44,9 +44,13 @@ def count_pages(pages: Iterable[list[str]]) -> Counter:
 
     Takes any iterable of pages, so a first pass over a stream of documents can count them;
     memory grows with the number of distinct lines."""
+    return _count_forms([normalise_line(l) for l in lines] for lines in pages)
+
+
+def _count_forms(forms: Iterable[list[str]]) -> Counter:
     counts: Counter = Counter()
-    for lines in pages:
-        counts.update({f for f in map(normalise_line, lines) if f})
+    for page in forms:
+        counts.update({f for f in page if f})
     return counts
 
 
@@ -60,9 +64,7 @@ def _template(forms: list[list[str]], counts: Counter, min_pages: int, max_words
 
 def _forms_and_counts(pages, counts):
     forms = [[normalise_line(l) for l in lines] for lines in pages]
-    if counts is None:
-        counts = Counter(f for page in forms for f in set(page) if f)
-    return forms, counts
+    return forms, _count_forms(forms) if counts is None else counts
 
 
 def repeated_lines(pages: list[list[str]], min_pages: int = REPEAT_PAGES,
