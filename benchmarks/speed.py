@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.cli import run_script  # noqa: E402
 from inference.repeats import REPEAT_PAGES  # noqa: E402
+from training.cli import run_script  # noqa: E402
 from training.datasets import SOURCES, DatasetsNotFoundError, datasets_root, load_sources  # noqa: E402
 
 C4_SCRIPT = r"""

@@ -32,8 +32,8 @@ import numpy as np
 
 from . import features as F
 from .headline import HEADLINE_LINES, find_headline
-from .repeats import REPEAT_WORDS, template_lines
 from .modelfile import ModelFileError, read_model_file, write_model_file
+from .repeats import REPEAT_WORDS, template_lines
 from .trees import TREE_ARRAYS, bitvector_scores, check_trees, compile_trees, tree_scores
 
 __all__ = ["CONTENT", "BOILERPLATE", "DEFAULT_THRESHOLD", "MIN_ARTICLE_CHARS", "SMOOTHING", "SWITCH_COST", "BATCH_LINES",
